@@ -1,0 +1,35 @@
+"""The worked examples in buildbuy.drift docstrings run and give the stated values."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["assumptions", "streams", "batch", "streaming", "quality", "policies", "costs"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module(f"buildbuy.drift.{name}")
+    if name == "costs":   # price GPU-hours without depending on buildbuy.costs
+        monkeypatch.setattr(module, "_gpu_hours_cost_usd", lambda gpu, hours, hosting: 4 * hours)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_drift_fields_are_complete_and_sourced() -> None:
+    from buildbuy.drift.assumptions import DRIFT_FIELDS
+
+    required = {"retrain_policy", "retrain_every_months", "drift_kind", "drift_shape",
+                "drift_quality_loss_points", "retrain_gpu_hours", "labels_per_retrain",
+                "usd_per_label", "engineer_days_per_retrain", "monitoring_usd_per_month",
+                "false_alarm_investigation_days", "quality_value_usd_per_point_month",
+                "api_model_lifetime_months", "api_migration_engineer_days",
+                "api_silent_changes_per_year", "api_silent_change_quality_points"}
+    assert required <= set(DRIFT_FIELDS)
+    for name, spec in DRIFT_FIELDS.items():
+        assert set(spec) == {"default", "unit", "allowed", "doc", "source"}, name
+        assert spec["source"] and spec["doc"] and spec["allowed"], name
