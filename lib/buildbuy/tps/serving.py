@@ -1,0 +1,286 @@
+"""Serving views built on the step model: throughput curve, request latency, fleet size.
+
+Convention
+----------
+A replica is one tensor-parallel group serving requests of ``prompt_tokens`` in and
+``output_tokens`` out with continuous batching and chunked prefill (vLLM, TensorRT-LLM):
+``batch`` sequences generate, and each step also processes the prompt tokens of arriving
+requests, ``batch * prompt_tokens / output_tokens`` of them on average, so that prompts
+arrive as fast as outputs leave. Prompt tokens thus ride along with the weight streaming
+of the decode step and cost compute only. While a request generates, its KV cache holds on
+average ``prompt_tokens + output_tokens / 2`` tokens; the step is timed at that context::
+
+    step_ms              = decode(batch, context=prompt + output/2,
+                                  prefill_tokens=batch * prompt / output).step_ms
+    output_tokens_per_s  = batch / step_ms * 1000
+    ms_per_output_token  = step_ms            (what one user sees)
+
+Time to first token is the request's own prefill pass on an idle replica (a lower bound:
+under load it waits for a slot).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from buildbuy._validate import bad, finite_array, integer, positive
+from buildbuy.data import GPU, Model, get_gpu, get_model
+from buildbuy.tps.calibration import CALIBRATION, Calibration
+from buildbuy.tps.model import decode, max_batch, prefill, usable_memory_gb, weight_bytes
+
+__all__ = [
+    "Fleet",
+    "Latency",
+    "ServingPoint",
+    "request_latency",
+    "serving_point",
+    "size_fleet",
+    "throughput_curve",
+]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Latency of one request: time to first token, time per output token, end to end."""
+
+    ttft_ms: float
+    tpot_ms: float
+    e2e_ms: float
+
+
+@dataclass(frozen=True)
+class ServingPoint:
+    """Steady-state throughput of one replica at one batch size (see module docstring)."""
+
+    batch: int
+    tensor_parallel: int
+    requests_per_s: float
+    output_tokens_per_s: float
+    tokens_per_s: float
+    ms_per_output_token: float
+    ttft_ms: float
+    decode_step_ms: float
+    prefill_ms: float
+
+    @property
+    def tokens_per_s_per_gpu(self) -> float:
+        """Prompt plus output tokens per second per GPU."""
+        return self.tokens_per_s / self.tensor_parallel
+
+    @property
+    def output_tokens_per_s_per_gpu(self) -> float:
+        """Output tokens per second per GPU."""
+        return self.output_tokens_per_s / self.tensor_parallel
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The cheapest fleet that meets a peak load under a per-user latency target."""
+
+    n_gpus: int
+    tensor_parallel: int
+    replicas: int
+    batch: int
+    tokens_per_s_per_gpu: float
+    output_tokens_per_s_per_gpu: float
+    ms_per_output_token: float
+    ttft_ms: float
+    utilisation: float
+
+
+def throughput_curve(model: str | Model, gpu: str | GPU, *, context: int,
+                     batches: list[int] | None = None, precision: str = "bf16",
+                     kv_precision: str | None = None, tensor_parallel: int = 1,
+                     engine: str = "optimized",
+                     calibration: Calibration | None = None) -> pd.DataFrame:
+    """Decode throughput per GPU against throughput per user, over batch sizes.
+
+    Parameters
+    ----------
+    context : int
+        Tokens in each sequence's KV cache.
+    batches : list of int, optional
+        Batch sizes; default powers of two up to :func:`~buildbuy.tps.max_batch`, plus
+        that maximum.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``batch``, ``tokens_per_s`` (whole group), ``tokens_per_s_per_gpu``,
+        ``tokens_per_s_per_user``, ``step_ms``, ``bound``.
+
+    Examples
+    --------
+    >>> df = throughput_curve("llama-3.1-8b", "H100-SXM", context=2048, batches=[1, 64])
+    >>> df["tokens_per_s"].is_monotonic_increasing
+    True
+    """
+    kw = dict(precision=precision, kv_precision=kv_precision,
+              tensor_parallel=tensor_parallel, calibration=calibration)
+    if batches is None:
+        top = max_batch(model, gpu, context=max(context, 1), **kw)
+        if top < 1:
+            raise bad("context", context, "short enough that one sequence's KV cache fits")
+        sizes = [2**i for i in range(int(math.log2(top)) + 1)]
+        batches = sorted(set([*sizes, top]))
+    else:
+        arr = finite_array("batches", batches, ndim=1)
+        batches = [integer("batches", float(b), minimum=1) for b in arr]
+    rows = []
+    for b in batches:
+        est = decode(model, gpu, batch=b, context=context, engine=engine, **kw)
+        rows.append({"batch": b, "tokens_per_s": est.tokens_per_s,
+                     "tokens_per_s_per_gpu": est.tokens_per_s_per_gpu,
+                     "tokens_per_s_per_user": est.tokens_per_s_per_user,
+                     "step_ms": est.step_ms, "bound": est.bound})
+    return pd.DataFrame(rows)
+
+
+def serving_point(model: str | Model, gpu: str | GPU, *, batch: int, prompt_tokens: int,
+                  output_tokens: int, precision: str = "bf16", kv_precision: str | None = None,
+                  tensor_parallel: int = 1, engine: str = "optimized",
+                  calibration: Calibration | None = None) -> ServingPoint:
+    """Steady-state throughput and latency of one replica (convention in the module doc).
+
+    Examples
+    --------
+    >>> p = serving_point("llama-3.1-8b", "H100-SXM", batch=64, prompt_tokens=1000,
+    ...                   output_tokens=200)
+    >>> round(p.ms_per_output_token, 1), round(p.output_tokens_per_s)
+    (13.9, 4596)
+    """
+    m = get_model(model)
+    out = integer("output_tokens", output_tokens, minimum=1)
+    prm = integer("prompt_tokens", prompt_tokens, minimum=1)
+    b = integer("batch", batch, minimum=1)
+    if prm + out > m.max_context:
+        raise bad("output_tokens", output_tokens,
+                  f"<= {m.max_context - prm} so that prompt + output fit {m.name}'s "
+                  f"{m.max_context}-token context")
+    kw = dict(precision=precision, kv_precision=kv_precision,
+              tensor_parallel=tensor_parallel, engine=engine, calibration=calibration)
+    # the KV cache must hold every sequence at full length; the step is timed at the mean
+    decode(model, gpu, batch=b, context=prm + out, **kw)
+    chunk = round(b * prm / out)
+    d = decode(model, gpu, batch=b, context=prm + out // 2, prefill_tokens=chunk, **kw)
+    p = prefill(model, gpu, batch=1, prompt_tokens=prm, **kw)
+    out_rate = b / d.step_ms * 1e3
+    return ServingPoint(
+        batch=b, tensor_parallel=d.tensor_parallel, requests_per_s=out_rate / out,
+        output_tokens_per_s=out_rate, tokens_per_s=out_rate * (out + prm) / out,
+        ms_per_output_token=d.step_ms, ttft_ms=p.step_ms,
+        decode_step_ms=d.step_ms, prefill_ms=p.step_ms)
+
+
+def request_latency(model: str | Model, gpu: str | GPU, *, batch: int, prompt_tokens: int,
+                    output_tokens: int, precision: str = "bf16",
+                    kv_precision: str | None = None, tensor_parallel: int = 1,
+                    engine: str = "optimized",
+                    calibration: Calibration | None = None) -> Latency:
+    """Time to first token, time per output token and end-to-end latency of a request.
+
+    ``ttft_ms`` is the request's own prefill pass (server side: no network, queueing or
+    tokenisation); ``tpot_ms`` the per-user time per output token at ``batch`` concurrent
+    sequences (:func:`serving_point`); ``e2e_ms = ttft_ms + (output_tokens - 1) * tpot_ms``.
+
+    Examples
+    --------
+    >>> lat = request_latency("llama-3.1-8b", "H100-SXM", batch=1, prompt_tokens=512,
+    ...                       output_tokens=128)
+    >>> round(lat.ttft_ms, 1), round(lat.tpot_ms, 2), round(lat.e2e_ms)
+    (14.6, 6.69, 864)
+    """
+    pt = serving_point(model, gpu, batch=batch, prompt_tokens=prompt_tokens,
+                       output_tokens=output_tokens, precision=precision,
+                       kv_precision=kv_precision, tensor_parallel=tensor_parallel,
+                       engine=engine, calibration=calibration)
+    tpot = pt.ms_per_output_token
+    return Latency(ttft_ms=pt.ttft_ms, tpot_ms=tpot,
+                   e2e_ms=pt.ttft_ms + (int(output_tokens) - 1) * tpot)
+
+
+def size_fleet(model: str | Model, gpu: str | GPU, *, peak_tokens_per_s: float,
+               prompt_tokens: int, output_tokens: int, max_ms_per_output_token: float = 30.0,
+               precision: str = "bf16", kv_precision: str | None = None,
+               tensor_parallel: int | None = None, engine: str = "optimized",
+               calibration: Calibration | None = None) -> Fleet:
+    """Fewest GPUs that serve ``peak_tokens_per_s`` within a per-user latency target.
+
+    Parameters
+    ----------
+    peak_tokens_per_s : float
+        Prompt plus output tokens per second the fleet must process at peak.
+    prompt_tokens, output_tokens : int
+        Mean tokens in and out per request.
+    max_ms_per_output_token : float
+        Per-user time per output token not to exceed (30 ms is about 33 tokens/s, faster
+        than people read).
+    tensor_parallel : int, optional
+        Fix the group size; default tries 1, 2, 4 and 8 and keeps the cheapest.
+
+    Returns
+    -------
+    Fleet
+        For each group size, the batch with the highest throughput per GPU that meets the
+        target (searched over powers of two and the memory limit); then
+        ``replicas = ceil(peak / per-replica throughput)``. Ties go to the smaller group.
+
+    Examples
+    --------
+    >>> f = size_fleet("llama-3.1-70b", "H100-SXM", peak_tokens_per_s=20000,
+    ...                prompt_tokens=1000, output_tokens=250)
+    >>> f.n_gpus, f.tensor_parallel, f.batch
+    (8, 4, 64)
+    """
+    cal = calibration or CALIBRATION
+    peak = positive("peak_tokens_per_s", peak_tokens_per_s)
+    target = positive("max_ms_per_output_token", max_ms_per_output_token)
+    m, g = get_model(model), get_gpu(gpu)
+    prm = integer("prompt_tokens", prompt_tokens, minimum=1)
+    out = integer("output_tokens", output_tokens, minimum=1)
+    if tensor_parallel is None:
+        groups = [d for d in (1, 2, 4, 8) if m.n_heads % d == 0]
+    else:
+        groups = [integer("tensor_parallel", tensor_parallel, minimum=1, maximum=64)]
+    kw = dict(precision=precision, kv_precision=kv_precision, engine=engine, calibration=cal)
+    best: Fleet | None = None
+    fastest = math.inf
+    for tp in groups:
+        if tensor_parallel is None and \
+                weight_bytes(m, precision) / tp / 1e9 > usable_memory_gb(g, cal):
+            continue
+        top = max_batch(m, g, context=prm + out, tensor_parallel=tp, precision=precision,
+                        kv_precision=kv_precision, calibration=cal)
+        if top < 1:
+            continue
+        sizes = sorted({*[2**i for i in range(int(math.log2(top)) + 1)], top})
+        chosen = None
+        for b in sizes:
+            pt = serving_point(m, g, batch=b, prompt_tokens=prm, output_tokens=out,
+                               tensor_parallel=tp, **kw)
+            fastest = min(fastest, pt.ms_per_output_token)
+            if pt.ms_per_output_token <= target and (
+                    chosen is None or pt.tokens_per_s > chosen.tokens_per_s):
+                chosen = pt
+        if chosen is None:
+            continue
+        replicas = math.ceil(peak / chosen.tokens_per_s - 1e-12)
+        fleet = Fleet(
+            n_gpus=replicas * tp, tensor_parallel=tp, replicas=replicas, batch=chosen.batch,
+            tokens_per_s_per_gpu=chosen.tokens_per_s_per_gpu,
+            output_tokens_per_s_per_gpu=chosen.output_tokens_per_s_per_gpu,
+            ms_per_output_token=chosen.ms_per_output_token, ttft_ms=chosen.ttft_ms,
+            utilisation=peak / (replicas * chosen.tokens_per_s))
+        if best is None or fleet.n_gpus < best.n_gpus:
+            best = fleet
+    if best is None:
+        if math.isinf(fastest):
+            raise bad("gpu", g.name, f"a GPU on which {m.name} in {precision} fits with "
+                      f"tensor_parallel in {groups}")
+        raise bad("max_ms_per_output_token", max_ms_per_output_token,
+                  f">= {fastest:.1f} ms, the fastest {m.name} achieves on {g.name} "
+                  f"with tensor_parallel in {groups}")
+    return best
