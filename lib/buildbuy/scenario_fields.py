@@ -1,0 +1,318 @@
+"""The scenario fields: name, type, unit, default, what is allowed, meaning, source.
+
+:data:`FIELDS` is the one documented list of scenario inputs; :mod:`buildbuy.scenarios`
+validates and loads scenarios against it, and ``docs/scenarios.md`` is generated from it.
+Drift inputs come from :mod:`buildbuy.drift.assumptions` and are merged in here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["FIELDS", "HOSTING_MODES", "META_KEYS", "ROLES", "Field"]
+
+#: The three ways Scenario B can get its GPUs.
+HOSTING_MODES: tuple[str, ...] = ("cloud_on_demand", "cloud_reserved", "owned")
+
+#: Staff roles costed as FTE x fully loaded salary, in both scenarios.
+ROLES: tuple[str, ...] = ("ml_engineer", "data_scientist", "mlops", "security", "product")
+
+#: Keys a scenario file may carry besides the fields (metadata, not inputs).
+META_KEYS: tuple[str, ...] = ("sources", "as_of")
+
+# --------------------------------------------------------------------------- checks
+# A check takes the already-coerced value and returns an error text (what is
+# allowed) or None when the value is fine.
+
+def _num(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
+         hi_open: bool = False) -> tuple[Callable[[Any], bool], str]:
+    parts = []
+    if lo is not None:
+        parts.append(f"{'>' if lo_open else '>='} {lo:g}")
+    if hi is not None:
+        parts.append(f"{'<' if hi_open else '<='} {hi:g}")
+    text = "a finite number" + (" " + " and ".join(parts) if parts else "")
+
+    def ok(x: Any) -> bool:
+        if x is None or not math.isfinite(x):
+            return False
+        if lo is not None and (x <= lo if lo_open else x < lo):
+            return False
+        return not (hi is not None and (x >= hi if hi_open else x > hi))
+
+    return ok, text
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One scenario input.
+
+    Attributes
+    ----------
+    type : type
+        ``float``, ``int`` or ``str`` (the value after coercion).
+    unit : str
+        Unit of the value (``"tokens/month"``, ``"USD/year"``, ``"share"`` ...).
+    default : Any
+        The value used when a scenario does not set the field.
+    allowed : str
+        Plain words for what is allowed; used in error messages.
+    doc : str
+        One line: what the field means and how the model uses it.
+    source : str
+        Where the default comes from, with its date.
+    group : str
+        Section of the schema (workload, api, self_host, people, opportunity,
+        finance, persona, drift).
+    check : callable or None
+        ``check(value) -> bool``; ``None`` means any value of the right type.
+    options : tuple of str
+        For text fields with a fixed list of values (e.g. ``hosting``).
+    optional : bool
+        ``True`` if the field may be empty (``None``).
+    """
+
+    type: type
+    unit: str
+    default: Any
+    allowed: str
+    doc: str
+    source: str
+    group: str
+    check: Callable[[Any], bool] | None = None
+    options: tuple[str, ...] = ()
+    optional: bool = False
+
+
+def _f(default: Any, unit: str, doc: str, source: str, group: str, *,
+       kind: type = float, rng: tuple[Callable[[Any], bool], str] | None = None,
+       options: tuple[str, ...] = (), optional: bool = False,
+       allowed: str | None = None) -> Field:
+    check, text = rng if rng is not None else (None, "")
+    if options:
+        text = "one of " + ", ".join(repr(o) for o in options)
+    if kind is int:
+        text = text.replace("a finite number", "a whole number")
+    if kind is str and not options and not text:
+        text = "text"
+    if optional:
+        text += ", or empty"
+    return Field(kind, unit, default, allowed or text, doc, source, group, check, options,
+                 optional)
+
+
+_BLS_LOAD = ("BLS ECEC Jun 2025 (wages = 70.2% of compensation, so x1.42) "
+             "[tco_anchors.md 0, 2.7]")
+_SWE = "BLS OEWS May 2024 software developers median $133,080 (proxy)"
+_PERSONA = "persona assumption: illustrative, no public benchmark; set your own"
+
+_SHARE = _num(0, 1)
+_NONNEG = _num(0)
+_POS = _num(0, lo_open=True)
+
+_FIELDS: dict[str, Field] = {
+    # ---- persona
+    "name": _f("custom", "", "Short identifier of the scenario.", "user", "persona", kind=str),
+    "title": _f("Custom scenario", "", "Human title shown in reports.", "user", "persona",
+                kind=str),
+    "description": _f("", "", "One paragraph describing the use case.", "user", "persona",
+                      kind=str),
+    # ---- workload
+    "monthly_tokens": _f(
+        2.0e9, "tokens/month",
+        "Input + output tokens processed in the first month of service.",
+        _PERSONA, "workload", rng=_NONNEG),
+    "output_token_share": _f(
+        0.25, "share", "Share of all tokens that are generated (output) tokens.",
+        _PERSONA, "workload", rng=_SHARE),
+    "cached_input_share": _f(
+        0.0, "share", "Share of input tokens billed at the API's cached-input price.",
+        "assumption: no prompt caching by default", "workload", rng=_SHARE),
+    "annual_growth": _f(
+        0.5, "share/year", "Growth of token volume per year (0.5 = +50%), compounded monthly.",
+        _PERSONA, "workload", rng=_num(-1, lo_open=True)),
+    "tokens_per_request": _f(
+        1500, "tokens/request",
+        "Mean input + output tokens of one request; split by output_token_share to size the "
+        "fleet.", _PERSONA, "workload", kind=int, rng=_num(1)),
+    "peak_to_average": _f(
+        3.0, "ratio",
+        "Peak-hour load over the month's average load; the GPU fleet is sized for the peak.",
+        _PERSONA, "workload", rng=_num(1)),
+    "max_ms_per_output_token": _f(
+        30.0, "ms/token",
+        "Latency target: time per output token each user must see at peak load.",
+        "MLPerf Inference Interactive llama3_1-8b TPOT 30 ms [tps_anchors.md]", "workload",
+        rng=_POS),
+    # ---- Scenario A: API
+    "api_model": _f(
+        "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
+        "Anthropic pricing page [tco_anchors.md 2.12]", "api", kind=str),
+    "api_price_decline": _f(
+        0.3, "share/year",
+        "Yearly fall of the API's per-token price for the same model (0.3 = -30%/yr).",
+        "a16z LLMflation, Nov 2024: -30% to -90%/yr for constant capability; frontier "
+        "prices fell slower [tco_anchors.md 1.2]", "api", rng=_num(0, 1, hi_open=True)),
+    "api_discount": _f(
+        0.0, "share", "Negotiated discount off list price.",
+        "assumption: list price", "api", rng=_num(0, 1, hi_open=True)),
+    "api_integration_usd": _f(
+        47_000.0, "USD",
+        "One-off cost to integrate the API (paid in month 1).",
+        "[D] 3 engineer-months x $133,080 x 1.42 / 12 = $47,244 (BLS, tco_anchors.md 2.7)",
+        "api", rng=_NONNEG),
+    "months_to_production_a": _f(
+        1, "months", "Months before the API-based service goes live.",
+        _PERSONA, "api", kind=int, rng=_num(0)),
+    # ---- Scenario B: self-host
+    "self_host_model": _f(
+        "llama-3.1-8b", "", "Open model served in Scenario B (row of data/models.csv).",
+        "model card (data/models.csv)", "self_host", kind=str),
+    "gpu": _f("H100-SXM", "", "GPU type (row of data/gpus.csv).", "data/gpus.csv",
+              "self_host", kind=str),
+    "hosting": _f("owned", "", "How Scenario B gets its GPUs.", "course design",
+                  "self_host", kind=str, options=HOSTING_MODES),
+    "gpu_usd_per_hour": _f(
+        None, "USD/GPU-hour",
+        "Rental price per GPU-hour for cloud hosting; empty = the price table for the chosen "
+        "hosting mode.", "data/gpus.csv via buildbuy.costs", "self_host", rng=_POS,
+        optional=True),
+    "server_usd": _f(
+        300_000.0, "USD/server", "Purchase price of one GPU server (owned hosting).",
+        "8xH100 server $250k-$400k+, CloudZero 2026; Thinkmate ~$317k Aug 2024 "
+        "[tco_anchors.md 0, 2.1]", "self_host", rng=_POS),
+    "gpus_per_server": _f(8, "GPUs/server", "GPUs in one server.", "HGX/DGX H100 layout",
+                          "self_host", kind=int, rng=_num(1)),
+    "networking_uplift": _f(
+        0.15, "share of server capex",
+        "Switches, cabling, transceivers bought with the servers.",
+        "10-15% of capex [S]; Epoch AI 19% [tco_anchors.md 0]", "self_host", rng=_num(0)),
+    "depreciation_life_months": _f(
+        60, "months", "Book depreciation life of owned hardware (straight line).",
+        "5-6 yr servers, 10-K disclosures [tco_anchors.md 2.8]", "self_host", kind=int,
+        rng=_num(1)),
+    "residual_value_share": _f(
+        0.30, "share of capex",
+        "Resale value of owned hardware at the horizon, as a share of its price; "
+        "credited in the last month.",
+        "25-35% after 36 months, v2-pseo-ai [S] (tco_anchors.md 3.1)", "self_host", rng=_SHARE),
+    "server_power_kw": _f(
+        10.2, "kW/server", "Maximum power of one server.",
+        "NVIDIA DGX H100 spec 10.2 kW [tco_anchors.md 2.6]", "self_host", rng=_POS),
+    "power_draw_share": _f(
+        0.75, "share", "Average draw as a share of maximum power.",
+        "Epoch AI default 0.75 [tco_anchors.md 0]", "self_host", rng=_SHARE),
+    "pue": _f(1.3, "ratio", "Power usage effectiveness of the facility.",
+              "new AI colo 1.25-1.3; industry avg 1.56 (Uptime 2024) [tco_anchors.md 2.4]",
+              "self_host", rng=_num(1)),
+    "electricity_usd_per_kwh": _f(
+        0.0806, "USD/kWh", "Electricity price.",
+        "EIA US industrial average 2023 [tco_anchors.md 2.3]", "self_host", rng=_NONNEG),
+    "colo_usd_per_kw_month": _f(
+        184.06, "USD/kW-month", "Colocation rent per kW of maximum server power.",
+        "CBRE N. America H2 2024 [tco_anchors.md 2.5]", "self_host", rng=_NONNEG),
+    "licence_usd_per_gpu_year": _f(
+        4_500.0, "USD/GPU-year", "Serving software licences (e.g. NVIDIA AI Enterprise).",
+        "NVIDIA AI Enterprise $4,500/GPU/yr, Q3 FY24 call [tco_anchors.md 2.9]",
+        "self_host", rng=_NONNEG),
+    "maintenance_share_per_year": _f(
+        0.0, "share of capex/year", "Hardware support contract per year (owned).",
+        "assumption: off by default; stackcurve.net quotes $60-80k/yr per DGX [S]",
+        "self_host", rng=_SHARE),
+    "fine_tuning_usd": _f(
+        25_000.0, "USD", "One-off fine-tuning compute, data and evaluation (month 1).",
+        "practitioner range $1k-$50k per run, unsourced [tco_anchors.md 5]: placeholder",
+        "self_host", rng=_NONNEG),
+    "months_to_production": _f(
+        6, "months", "Months before the self-hosted service goes live (procure, fine-tune, "
+        "test).", "3-6 month hardware lead times, kshirol-dev notes [S, weak] "
+        "(tco_anchors.md 6)", "self_host", kind=int, rng=_num(0)),
+    # ---- opportunity cost
+    "opportunity_usd_per_month": _f(
+        50_000.0, "USD/month",
+        "Value the capability brings per month; each month before go-live costs this much.",
+        _PERSONA, "opportunity", rng=_NONNEG),
+    # ---- finance
+    "horizon_months": _f(36, "months", "Length of the comparison.", "course design (3 years)",
+                         "finance", kind=int, rng=_num(1)),
+    "discount_rate": _f(
+        0.095, "share/year", "Annual discount rate (WACC) for NPVs.",
+        "[D] Damodaran Jan 2026, software beta 1.28 -> WACC 9-9.5% [tco_anchors.md 2.10]",
+        "finance", rng=_num(-1, lo_open=True)),
+    "ev_ebitda_multiple": _f(
+        24.48, "x", "EV/EBITDA multiple for the board view.",
+        "Damodaran Jan 2026, Software (System & Application) [S, verify] "
+        "[tco_anchors.md 2.11]", "finance", rng=_POS),
+}
+
+_DEFAULT_SALARY = {
+    "ml_engineer": (188_974.0, f"{_SWE} x 1.42; {_BLS_LOAD}"),
+    "data_scientist": (159_878.0, "BLS OOH May 2024 data scientists $112,590 x 1.42; "
+                       + _BLS_LOAD),
+    "mlops": (188_974.0, f"{_SWE} x 1.42; {_BLS_LOAD}"),
+    "security": (177_372.0, "BLS OOH May 2024 information security analysts $124,910 x 1.42; "
+                 + _BLS_LOAD),
+    "product": (188_974.0, f"PM wage not found [tco_anchors.md 6]; {_SWE} x 1.42"),
+}
+_DEFAULT_FTE = {  # (A, B)
+    "ml_engineer": (0.5, 2.0), "data_scientist": (0.25, 0.5), "mlops": (0.25, 1.5),
+    "security": (0.1, 0.5), "product": (0.25, 0.5),
+}
+for _role in ROLES:
+    _usd, _src = _DEFAULT_SALARY[_role]
+    _FIELDS[f"{_role}_usd_per_year"] = _f(
+        _usd, "USD/year", f"Fully loaded cost of one {_role.replace('_', ' ')} FTE.", _src,
+        "people", rng=_NONNEG)
+    for _side, _fte in zip("ab", _DEFAULT_FTE[_role], strict=True):
+        _FIELDS[f"{_role}_fte_{_side}"] = _f(
+            _fte, "FTE", f"{_role.replace('_', ' ').capitalize()} staff in Scenario "
+            f"{_side.upper()}.", _PERSONA, "people", rng=_NONNEG)
+
+
+def _drift_fields() -> dict[str, Field]:
+    """Drift inputs owned by :mod:`buildbuy.drift.assumptions` (engineer C).
+
+    They are merged into :data:`FIELDS` when that module exists. Its
+    ``DRIFT_FIELDS`` maps name -> dict(default, unit, allowed, doc, source).
+    """
+    # --- DRIFT FIELDS: merged from buildbuy.drift.assumptions when present ---
+    if importlib.util.find_spec("buildbuy.drift") is None:
+        return {}
+    if importlib.util.find_spec("buildbuy.drift.assumptions") is None:
+        return {}
+    spec = importlib.import_module("buildbuy.drift.assumptions").DRIFT_FIELDS
+    out: dict[str, Field] = {}
+    for name, d in spec.items():
+        default = d["default"]
+        kind: type = str if isinstance(default, str) else int if isinstance(default, int) \
+            else float
+        allowed = str(d.get("allowed", ""))
+        options = tuple(re.findall(r"'([^']+)'", allowed)) if allowed.startswith("one of") \
+            else ()
+        rng = _parse_range(allowed) if kind is not str else None
+        out[name] = Field(kind, d.get("unit", ""), default, allowed, d.get("doc", ""),
+                          d.get("source", ""), "drift", rng, options)
+    return out
+
+
+def _parse_range(allowed: str) -> Callable[[Any], bool] | None:
+    """Turn 'a finite number >= 0' / 'a whole number from 1 to 366' into a check."""
+    m = re.search(r"from (-?[\d.]+) to (-?[\d.]+)", allowed)
+    if m:
+        return _num(float(m.group(1)), float(m.group(2)))[0]
+    m = re.search(r"(>=|>) (-?[\d.]+)", allowed)
+    if m:
+        return _num(float(m.group(2)), lo_open=m.group(1) == ">")[0]
+    return None
+
+
+_FIELDS.update({k: v for k, v in _drift_fields().items() if k not in _FIELDS})
+
+#: Every scenario field, in documentation order.
+FIELDS: Mapping[str, Field] = _FIELDS

@@ -1,0 +1,299 @@
+"""Compare Scenario A (API) and B (self-host): TCO, NPV, payback, unit cost, break-even.
+
+:func:`compare` is the one call a lesson, an exercise or a learner report makes::
+
+    from buildbuy import scenarios, tco
+    C = tco.compare(scenarios.load("bank_support"))
+    C.tco_usd, C.npv_usd, C.crossover_month, C.recommendation, C.reasons
+
+Conventions
+-----------
+- Cash flows from :func:`buildbuy.tco.cashflows` (costs > 0). NPVs discount month ``m``
+  by ``(1 + r_m) ** -m`` with ``r_m = (1 + discount_rate) ** (1/12) - 1``; month 0 is not
+  discounted (:func:`buildbuy.finance.npv`, numpy convention). A cost NPV is positive.
+- *Savings* of B are ``cost_A - cost_B`` per month. Payback of B against A is the
+  :func:`buildbuy.finance.payback_period` of the savings: simple and discounted, in months,
+  ``None`` when B has not caught up by the horizon. The crossover month is the simple one.
+- Cost per 1k tokens in a month = (opex + people + drift + book depreciation) / tokens
+  served x 1,000, i.e. EBIT cost per token from :func:`buildbuy.board.monthly_view`
+  (hardware spread over ``depreciation_life_months``); opportunity cost is left out.
+  ``NaN`` in months a scenario serves nothing.
+
+The recommendation rule
+-----------------------
+Let ``saving = NPV_A - NPV_B`` (cost NPVs over the horizon, opportunity cost included).
+
+- **buy** when ``saving <= 0``: the API is as cheap or cheaper.
+- **build** when ``saving >= 10%`` of ``NPV_A`` *and* B's discounted payback comes at
+  least 12 months before the horizon ends: a clear margin, earned early enough to
+  survive a year of bad surprises.
+- **hybrid** otherwise: B is cheaper, but narrowly or only late. Start on the API and
+  keep self-hosting as an option to exercise when volume (see
+  ``break_even_monthly_tokens``) or prices move.
+
+The 10% margin is a judgement, not a sourced figure: it is about the swing that a
+single driver such as the API price decline or the GPU price produces in the tornado of
+:mod:`buildbuy.uncertainty` for the personas. Check :func:`buildbuy.uncertainty.monte_carlo`
+before acting on a narrow result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from buildbuy import board, finance, tco
+
+__all__ = ["BUILD_MARGIN", "Comparison", "break_even_monthly_tokens", "compare"]
+
+#: Share of A's cost NPV that B must save for a "build" recommendation.
+BUILD_MARGIN: float = 0.10
+#: B must pay back at least this many months before the horizon for "build".
+BUILD_PAYBACK_SLACK_MONTHS: int = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """Outcome of :func:`compare` (see the module docstring for conventions).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    fleet : object
+        ``buildbuy.tps.size_fleet`` result for the first year's peak.
+    gpus_by_year : list of int
+        GPUs B runs (cloud) or owns (owned hardware) in each year of the horizon.
+    cashflows : pandas.DataFrame
+        The tidy frame of :func:`buildbuy.tco.cashflows`.
+    monthly : pandas.DataFrame
+        Index ``month``; columns ``A``, ``B`` (total cost) and one column per
+        ``(scenario, category)`` pair, e.g. ``B:capex``.
+    cumulative : pandas.DataFrame
+        Index ``month``; columns ``A``, ``B``: cumulative cost.
+    tco_usd, npv_usd : dict
+        ``{"A": ..., "B": ...}``: undiscounted total and NPV of costs over the horizon.
+    crossover_month : float or None
+        Month when B's cumulative cost falls to A's for good (simple payback).
+    payback_months : dict
+        ``{"simple": float | None, "discounted": float | None}``.
+    usd_per_1k_tokens : pandas.DataFrame
+        Index ``month``; columns ``A``, ``B``.
+    break_even_monthly_tokens : float or None
+        First-month volume at which B's cost NPV equals A's (others fixed).
+    board : pandas.DataFrame or None
+        ``buildbuy.board.annual_view`` (year x scenario: EBITDA, EBIT, FCF ...).
+    enterprise_value : object or None
+        ``buildbuy.board.enterprise_value`` of choosing B over A.
+    recommendation : str
+        ``"build"``, ``"buy"`` or ``"hybrid"``.
+    reasons : list of str
+        Plain-language reasons, with numbers.
+    notes : list of str
+        What the model simplifies, in plain words.
+
+    Methods ``sensitivity()`` (the tornado table) and ``monte_carlo(**kwargs)`` run
+    :mod:`buildbuy.uncertainty` on the same scenario on demand.
+    """
+
+    scenario: Any
+    fleet: Any
+    gpus_by_year: list[int]
+    cashflows: pd.DataFrame
+    monthly: pd.DataFrame
+    cumulative: pd.DataFrame
+    tco_usd: dict[str, float]
+    npv_usd: dict[str, float]
+    crossover_month: float | None
+    payback_months: dict[str, float | None]
+    usd_per_1k_tokens: pd.DataFrame
+    break_even_monthly_tokens: float | None
+    board: pd.DataFrame | None
+    enterprise_value: Any
+    recommendation: str
+    reasons: list[str]
+    notes: list[str]
+
+    def sensitivity(self, *, metric: str = "npv_diff") -> pd.DataFrame:
+        """Tornado table of :func:`buildbuy.uncertainty.tornado` for this scenario."""
+        from buildbuy import uncertainty
+        return uncertainty.tornado(self.scenario, metric=metric)
+
+    def monte_carlo(self, **kwargs: Any) -> Any:
+        """:func:`buildbuy.uncertainty.monte_carlo` for this scenario (same arguments)."""
+        from buildbuy import uncertainty
+        return uncertainty.monte_carlo(self.scenario, **kwargs)
+
+
+def _monthly_rate(S: Any) -> float:
+    return finance.monthly_rate(S.discount_rate)
+
+
+def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
+                              hi: float = 1e14, n_grid: int = 161) -> float | None:
+    """First-month volume (tokens/month) at which B's cost NPV falls to A's.
+
+    Everything but ``monthly_tokens`` stays as in ``S`` (growth, staff, prices). B's cost
+    is a staircase in volume (whole servers), so the difference can cross zero more than
+    once: this returns the *lowest* volume at which B is at least as cheap, found on a
+    log grid of ``n_grid`` points from ``lo`` to ``hi`` plus zero, then refined by
+    bisection to 1e-9 relative. ``0.0`` if B is cheaper even at zero volume; ``None`` if
+    B is dearer on the whole grid.
+
+    Unlike ``buildbuy.costs.break_even_monthly_tokens`` (one steady month), this counts
+    the whole horizon: growth, price decline, capex, go-live delays and staff.
+    """
+    ctx = context if context is not None else tco._context(S)
+    r = _monthly_rate(S)
+
+    def diff(volumes: np.ndarray) -> np.ndarray:
+        a, b = tco.monthly_totals(S, {"monthly_tokens": volumes}, context=ctx)
+        return finance.npv(r, b) - finance.npv(r, a)
+
+    grid = np.concatenate([[0.0], np.geomspace(lo, hi, n_grid)])
+    d = diff(grid)
+    cheaper = np.flatnonzero(d <= 0)
+    if cheaper.size == 0:
+        return None
+    k = int(cheaper[0])
+    if k == 0:
+        return 0.0
+    a, b = grid[k - 1], grid[k]
+    for _ in range(200):
+        if b - a <= 1e-9 * b:
+            break
+        mid = 0.5 * (a + b)
+        if diff(np.array([mid]))[0] <= 0:
+            b = mid
+        else:
+            a = mid
+    return float(b)
+
+
+def _gpus_by_year(cf: pd.DataFrame, S: Any, size: tco.Sizing) -> list[int]:
+    # Recover the yearly fleet from the same arithmetic as the cash flows.
+    out = []
+    for year in range(1, (S.horizon_months - 1) // 12 + 2):
+        last = min(12 * year, S.horizon_months)
+        if last <= S.months_to_production:
+            out.append(0)
+            continue
+        peak = float(tco._peak_tokens_per_s(tco._year_peak_volume(S, year), S.peak_to_average))
+        gpus = int(size.n_gpus(peak))
+        if S.hosting == "owned":
+            gpus = int(np.ceil(gpus / S.gpus_per_server - 1e-9)) * S.gpus_per_server
+            gpus = max([gpus, *out])
+        out.append(int(gpus))
+    return out
+
+
+def compare(S: Any) -> Comparison:
+    """Compare Scenario A and B of ``S``: costs, payback, unit cost, board view, verdict.
+
+    Parameters
+    ----------
+    S : Scenario
+        From ``buildbuy.scenarios.load``.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> C = compare(scenarios.load("retail_search"))
+    >>> C.recommendation in ("build", "buy", "hybrid")
+    True
+    >>> round(C.cumulative.loc[C.scenario.horizon_months, "A"]) == round(C.tco_usd["A"])
+    True
+    """
+    size = tco.sizing(S)
+    ctx = tco._context(S, size)
+    cf = tco.cashflows(S, size=size)
+    notes = [
+        "The GPU fleet is always on and sized for each year's peak (peak_to_average x the "
+        "year's busiest month); autoscaling is not modelled, so cloud rent is an upper "
+        "bound.",
+        "Drift costs are the expected values of buildbuy.drift.cost_lines (seeded runs).",
+    ]
+
+    wide = cf.pivot_table(index="month", columns=["scenario", "category"], values="usd",
+                          aggfunc="sum", fill_value=0.0)
+    monthly = pd.DataFrame({"A": wide["A"].sum(axis=1), "B": wide["B"].sum(axis=1)})
+    for (scen, cat) in wide.columns:
+        monthly[f"{scen}:{cat}"] = wide[(scen, cat)]
+    cumulative = monthly[["A", "B"]].cumsum()
+    r = _monthly_rate(S)
+    tco_usd = {k: float(monthly[k].sum()) for k in ("A", "B")}
+    npv_usd = {k: float(finance.npv(r, monthly[k].to_numpy())) for k in ("A", "B")}
+    savings = (monthly["A"] - monthly["B"]).to_numpy()
+    payback = {"simple": finance.payback_period(savings),
+               "discounted": finance.payback_period(savings, rate=r)}
+
+    unit = pd.DataFrame(index=monthly.index, columns=["A", "B"], dtype=float)
+    served = tco.served_tokens(S)
+    mv = board.monthly_view(cf, depreciation_life_months=S.depreciation_life_months)
+    for k in ("A", "B"):
+        rows = mv[mv["scenario"] == k].set_index("month")
+        cost = (rows["opex_usd"] + rows["depreciation_usd"]).reindex(monthly.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit[k] = np.where(served[k] > 0, cost.to_numpy() / served[k] * 1000.0, np.nan)
+    board_view = board.annual_view(cf, depreciation_life_months=S.depreciation_life_months)
+    ev = board.enterprise_value(cf, depreciation_life_months=S.depreciation_life_months,
+                                ev_ebitda_multiple=S.ev_ebitda_multiple, wacc=S.discount_rate)
+
+    be = break_even_monthly_tokens(S, context=ctx)
+    gpus = _gpus_by_year(cf, S, size)
+    rec, reasons = _recommend(S, npv_usd, tco_usd, payback, be, gpus, unit)
+    return Comparison(S, size.fleet, gpus, cf, monthly, cumulative, tco_usd, npv_usd,
+                      payback["simple"], payback, unit, be, board_view, ev, rec, reasons,
+                      notes)
+
+
+def _usd(x: float) -> str:
+    return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
+
+
+def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
+               payback: dict[str, float | None], be: float | None, gpus: list[int],
+               unit: pd.DataFrame) -> tuple[str, list[str]]:
+    years = S.horizon_months / 12
+    saving = npv["A"] - npv["B"]
+    share = saving / npv["A"] if npv["A"] > 0 else 0.0
+    pb = payback["discounted"]
+    reasons = [
+        f"Over {years:g} years the API path costs {_usd(npv['A'])} and self-hosting "
+        f"{_usd(npv['B'])} in today's money (NPV at {S.discount_rate:.1%} a year; "
+        f"{_usd(tco_usd['A'])} vs {_usd(tco_usd['B'])} undiscounted).",
+        f"Self-hosting needs {max(gpus)} {S.gpu} GPU(s) at peak ({S.hosting.replace('_', ' ')})"
+        f", sized for {S.peak_to_average:g}x the average load at "
+        f"{S.max_ms_per_output_token:g} ms per output token.",
+    ]
+    last = unit.dropna()
+    if not last.empty:
+        row = last.iloc[-1]
+        reasons.append(f"In the last month 1k tokens cost ${row['A']:.4f} on the API and "
+                       f"${row['B']:.4f} self-hosted (running costs plus depreciation).")
+    if be is not None:
+        rel = "above" if S.monthly_tokens >= be else "below"
+        reasons.append(f"Self-hosting breaks even at about {be:.3g} tokens in the first "
+                       f"month; this workload starts at {S.monthly_tokens:.3g}, {rel} it.")
+    else:
+        reasons.append("Self-hosting does not break even at any first-month volume up to "
+                       "1e14 tokens with these costs.")
+    if saving <= 0:
+        reasons.append(f"Buy: the API is cheaper by {_usd(-saving)}.")
+        return "buy", reasons
+    pb_text = "never within the horizon" if pb is None else f"after {pb:.1f} months"
+    if share >= BUILD_MARGIN and pb is not None and \
+            pb <= S.horizon_months - BUILD_PAYBACK_SLACK_MONTHS:
+        reasons.append(f"Build: self-hosting saves {_usd(saving)} ({share:.0%} of the API "
+                       f"cost) and pays back {pb_text} (discounted).")
+        return "build", reasons
+    reasons.append(f"Hybrid: self-hosting saves only {_usd(saving)} ({share:.0%}) and pays "
+                   f"back {pb_text} (discounted); start on the API and keep self-hosting "
+                   "as an option for when volume or prices move.")
+    return "hybrid", reasons

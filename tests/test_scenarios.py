@@ -1,0 +1,184 @@
+"""Tests of the scenario schema, the personas and docs/scenarios.md."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from buildbuy import paths, scenarios
+from buildbuy.scenarios import FIELDS, ScenarioError, from_dict, load
+
+PERSONAS = ("bank_support", "hospital_notes", "retail_search")
+REQUIRED = ("monthly_tokens", "output_token_share", "annual_growth", "api_model",
+            "self_host_model", "gpu", "hosting", "horizon_months", "discount_rate")
+
+
+def test_persona_names_are_the_fixed_three() -> None:
+    assert set(PERSONAS) <= set(scenarios.persona_names())
+
+
+def test_required_fields_exist_and_defaults_validate() -> None:
+    for name in REQUIRED:
+        assert name in FIELDS
+    for role in scenarios.ROLES:
+        for suffix in ("usd_per_year", "fte_a", "fte_b"):
+            assert f"{role}_{suffix}" in FIELDS
+    S = from_dict({})
+    assert S.horizon_months == 36
+    assert S.hosting in scenarios.HOSTING_MODES
+
+
+@pytest.mark.parametrize("name", PERSONAS)
+def test_persona_loads_and_every_non_default_value_has_a_source(name: str) -> None:
+    path = paths.scenarios_dir() / f"{name}.yaml"
+    raw = yaml.safe_load(path.read_text())
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(raw["as_of"]))
+    S = load(name)
+    assert S.name == name
+    for field, spec in FIELDS.items():
+        value = getattr(S, field)
+        if spec.group == "persona":
+            continue
+        if value != spec.default:
+            assert field in raw["sources"], (
+                f"{name}: {field}={value!r} differs from the default but has no source")
+        assert S.source(field), field
+
+
+def test_every_field_has_doc_unit_source_and_a_check() -> None:
+    for name, f in FIELDS.items():
+        assert f.doc and f.source, name
+        if f.type is not str:
+            assert f.check is not None, f"{name} has no range check"
+        elif f.group not in ("persona",) and name not in ("api_model", "self_host_model", "gpu"):
+            assert f.options, f"{name} is free text"
+
+
+def test_csv_strings_are_coerced() -> None:
+    S = from_dict({"monthly_tokens": "5e9", "horizon_months": "36", "hosting": " owned ",
+                   "gpu_usd_per_hour": "", "discount_rate": "0.08"})
+    assert S.monthly_tokens == 5e9 and isinstance(S.monthly_tokens, float)
+    assert S.horizon_months == 36 and isinstance(S.horizon_months, int)
+    assert S.hosting == "owned"
+    assert S.gpu_usd_per_hour is None
+    assert S.discount_rate == pytest.approx(0.08)
+    assert from_dict({"horizon_months": "24.0"}).horizon_months == 24
+
+
+@pytest.mark.parametrize(("field", "value", "allowed"), [
+    ("monthly_tokens", -1.0, ">= 0"),
+    ("monthly_tokens", "lots", "a finite number"),
+    ("output_token_share", 1.5, "<= 1"),
+    ("output_token_share", -0.1, ">= 0"),
+    ("cached_input_share", 2, "<= 1"),
+    ("horizon_months", 0, ">= 1"),
+    ("horizon_months", 12.5, "whole number"),
+    ("discount_rate", -1.0, "> -1"),
+    ("discount_rate", -1.5, "> -1"),
+    ("hosting", "on_prem", "one of"),
+    ("pue", 0.9, ">= 1"),
+    ("annual_growth", float("nan"), "finite"),
+    ("api_price_decline", 1.0, "< 1"),
+    ("monthly_tokens", True, "a finite number"),
+])
+def test_bad_values_name_field_value_and_allowed(field: str, value: object,
+                                                 allowed: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        from_dict({field: value})
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert err.field == field
+    msg = str(err)
+    assert msg.startswith(f"{field}=")
+    assert repr(value) in msg or str(value) in msg
+    assert allowed in msg
+
+
+def test_unknown_key_suggests_closest_field() -> None:
+    with pytest.raises(ScenarioError, match="did you mean 'horizon_months'"):
+        from_dict({"horizon_month": 24})
+    with pytest.raises(ScenarioError, match="did you mean 'monthly_tokens'"):
+        load("bank_support", monthly_token=1e9)
+
+
+def test_unknown_persona_suggests_name() -> None:
+    with pytest.raises(ScenarioError, match="bank_support"):
+        load("bank_suport")
+
+
+def test_go_live_must_be_inside_horizon() -> None:
+    with pytest.raises(ScenarioError, match="months_to_production"):
+        from_dict({"horizon_months": 6, "months_to_production": 6})
+
+
+def test_overrides_replace_and_source() -> None:
+    S = load("bank_support", monthly_tokens=5e9)
+    assert S.monthly_tokens == 5e9
+    assert S.source("monthly_tokens") == "override"
+    assert S.source("pue") == FIELDS["pue"].source
+    T = S.replace(hosting="cloud_reserved")
+    assert T.hosting == "cloud_reserved" and S.hosting == "owned"
+    assert T.source("hosting") == "override"
+    with pytest.raises(ScenarioError):
+        S.replace(pue=0.5)
+    with pytest.raises(AttributeError):
+        S.pue = 2.0  # frozen
+
+
+def test_round_trip_through_yaml_and_json(tmp_path) -> None:
+    S = load("retail_search")
+    d = S.to_dict()
+    assert list(d) == list(FIELDS)
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(d))
+    (tmp_path / "s.json").write_text(json.dumps(d))
+    assert load(tmp_path / "s.yaml") == S
+    assert load(str(tmp_path / "s.json")) == S
+    assert load(d) == S
+
+
+def test_names_are_checked_against_data_tables() -> None:
+    data = pytest.importorskip("buildbuy.data")
+    if not hasattr(data, "gpu_names"):
+        pytest.skip("buildbuy.data.gpu_names not built yet")
+    with pytest.raises(ScenarioError, match="gpu="):
+        from_dict({"gpu": "H1000"})
+    with pytest.raises(ScenarioError, match="self_host_model="):
+        from_dict({"self_host_model": "no-such-model"})
+    with pytest.raises(ScenarioError, match="api_model="):
+        from_dict({"api_model": "no-such-api"})
+
+
+def test_docs_table_matches_fields() -> None:
+    doc = (paths.REPO_ROOT / "docs" / "scenarios.md").read_text()
+    start = doc.index("<!-- FIELDS:BEGIN -->\n") + len("<!-- FIELDS:BEGIN -->\n")
+    end = doc.index("<!-- FIELDS:END -->")
+    assert doc[start:end] == scenarios.schema_markdown(), (
+        "docs/scenarios.md is stale: run buildbuy.scenarios.write_schema_doc()")
+    for name in FIELDS:
+        assert f"| `{name}` |" in doc
+
+
+def test_empty_cells_from_pandas() -> None:
+    S = from_dict({"gpu_usd_per_hour": float("nan")})
+    assert S.gpu_usd_per_hour is None
+    with pytest.raises(ScenarioError, match=r"monthly_tokens=nan .*empty"):
+        from_dict({"monthly_tokens": float("nan")})
+    with pytest.raises(ScenarioError, match=r"monthly_tokens='' .*empty"):
+        from_dict({"monthly_tokens": ""})
+
+
+def test_gpu_rent_is_not_silently_ignored_for_owned_hardware() -> None:
+    with pytest.raises(ScenarioError, match=r"gpu_usd_per_hour=2.5 .*owned"):
+        from_dict({"hosting": "owned", "gpu_usd_per_hour": 2.5})
+    assert from_dict({"hosting": "cloud_reserved", "gpu_usd_per_hour": 2.5}).gpu_usd_per_hour \
+        == 2.5
+
+
+def test_cloud_hosting_needs_a_gpu_price() -> None:
+    with pytest.raises(ScenarioError, match=r"hosting='cloud_reserved' .*A100-40GB"):
+        from_dict({"gpu": "A100-40GB", "hosting": "cloud_reserved"})
+    S = from_dict({"gpu": "A100-40GB", "hosting": "cloud_reserved", "gpu_usd_per_hour": 1.5})
+    assert S.gpu_usd_per_hour == 1.5
