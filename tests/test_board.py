@@ -66,10 +66,11 @@ def test_capex_hits_cash_not_ebitda() -> None:
     m = board.monthly_view(cf, depreciation_life_months=12)
     assert np.all(m["ebitda_usd"] == 0)
     assert m["fcf_usd"].sum() == -12_000
-    # first server from month 1 (500/month), second from month 7
+    # first server from month 1 (500/month); the second serves, and so depreciates, from
+    # its purchase month 6 (as buildbuy.tco runs a top-up from the month it is bought)
     dep = m["depreciation_usd"].to_numpy()
-    np.testing.assert_allclose(dep[1:7], 500.0)
-    assert dep[0] == 0 and dep[7] == pytest.approx(1_000.0)
+    np.testing.assert_allclose(dep[1:6], 500.0)
+    assert dep[0] == 0 and dep[6] == pytest.approx(1_000.0)
 
 
 def test_resale_books_a_disposal_gain_and_empties_the_books() -> None:
@@ -87,8 +88,9 @@ def test_a_sale_disposes_of_hardware_bought_the_same_month() -> None:
     cf = _frame([(0, "B", "capex", 1_200.0), (6, "B", "capex", 600.0),
                  (6, "B", "capex", -900.0)])
     m = board.monthly_view(cf, depreciation_life_months=12).set_index("month")
-    # book value at month 6: 1,200 - 6 x 100 = 600 (old) + 600 (new) = 1,200; sold for 900
-    assert m.loc[6, "disposal_gain_usd"] == pytest.approx(900 - 1_200)
+    # book value at month 6: 1,200 - 6 x 100 = 600 (old) + 600 - 50 (new, one month of
+    # service) = 1,150; sold for 900
+    assert m.loc[6, "disposal_gain_usd"] == pytest.approx(900 - 1_150)
     assert m.loc[6, "net_book_value_usd"] == 0
 
 

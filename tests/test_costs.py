@@ -32,10 +32,18 @@ def test_api_cost_per_1k_by_hand():
 
 
 def test_unpublished_cached_price_bills_input_price():
-    plain = costs.api_usd_per_1k_tokens("gpt-4o", output_token_share=0.3)
-    cached = costs.api_usd_per_1k_tokens("gpt-4o", output_token_share=0.3,
+    # together-llama-3.1-8b publishes no cached-input price: cached tokens pay full input.
+    plain = costs.api_usd_per_1k_tokens("together-llama-3.1-8b", output_token_share=0.3)
+    cached = costs.api_usd_per_1k_tokens("together-llama-3.1-8b", output_token_share=0.3,
                                          cached_input_share=1.0)
     assert cached == plain
+
+
+def test_published_cached_price_is_used():
+    # gpt-4o: cached input $1.25 per M (litellm 1.110.2 cache_read_input_token_cost).
+    # 70% input all cached, 30% output: 0.7 * 1.25 + 0.3 * 10 = 3.875 per M.
+    assert costs.api_usd_per_1k_tokens("gpt-4o", output_token_share=0.3,
+                                       cached_input_share=1.0) == pytest.approx(0.003875)
 
 
 def test_monthly_api_cost():
@@ -56,15 +64,16 @@ def test_owned_cost_uses_capital_recovery_like_numpy_financial():
     crf = -npf.pmt(a.rate, a.life_years, 1.0)
     capital = 30_000 * (1 + a.server_share) * crf / 8760
     kw = 700 * a.server_power_factor / 1000
-    power = kw * a.pue * a.usd_per_kwh
-    space = kw * a.colo_usd_per_kw_month / 730
+    power = kw * 0.75 * a.pue * a.usd_per_kwh  # average draw 75% of the maximum
+    space = kw * a.colo_usd_per_kw_month / 730   # colocation on the provisioned kW
     parts = costs.owned_usd_per_hour_breakdown("H100-SXM")
     assert parts["capital"] == pytest.approx(capital)
     assert parts["power"] == pytest.approx(power)
     assert parts["space"] == pytest.approx(space)
     assert costs.gpu_usd_per_hour("H100-SXM", "owned") == pytest.approx(capital + power + space)
-    # the tco_anchors.md section 2.13 figures for power and colocation per H100-hour
-    assert power == pytest.approx(0.13, abs=0.01) and space == pytest.approx(0.32, abs=0.01)
+    # tco_anchors.md section 2.13: power 0.13 at full draw (x 0.75 = 0.10), colocation 0.32
+    assert power == pytest.approx(0.13 * 0.75, abs=0.01)
+    assert space == pytest.approx(0.32, abs=0.01)
 
 
 def test_owned_is_cheaper_than_on_demand_for_an_h100():

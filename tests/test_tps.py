@@ -93,11 +93,22 @@ def test_prefill_flops_by_hand():
 
 
 def test_allreduce_cost_by_hand():
-    """TP=2 adds 2 ring all-reduces per layer: latency + 2(N-1)/N * bytes / link."""
+    """TP=2 adds 2 all-reduces per layer: alpha(2) + 2(N-1)/N * bytes / (eta(2) * link)."""
     one = tps.decode("llama-3.1-8b", H100, batch=8, context=0, tensor_parallel=2)
     msg = 8 * 4096 * 2
-    expected = 2 * 32 * (CAL.allreduce_latency_ms + 2 * 1 / 2 * msg / 450e9 * 1e3)
+    alpha_ms = 0.0146 + 1 * 0.00282
+    expected = 2 * 32 * (alpha_ms + 2 * 1 / 2 * msg / (0.639 * 450e9) * 1e3)
     assert one.breakdown_ms["interconnect_ms"] == pytest.approx(expected)
+
+
+def test_allreduce_eight_gpus_by_hand():
+    """405B at TP8, 402 tokens: 13.2 MB per all-reduce, 252 of them per step."""
+    est = tps.decode("llama-3.1-405b", H100, batch=402, context=0, tensor_parallel=8,
+                     precision="fp8")
+    msg = 402 * 16384 * 2
+    one_ms = 0.0146 + 7 * 0.00282 + 2 * 7 / 8 * msg / (0.817 * 450e9) * 1e3
+    assert one_ms == pytest.approx(0.0970, abs=1e-4)
+    assert est.breakdown_ms["interconnect_ms"] == pytest.approx(2 * 126 * one_ms)
 
 
 def test_max_batch_by_hand():
@@ -289,9 +300,9 @@ def test_docstring_examples_run():
     import doctest
 
     from buildbuy import bottleneck, costs
-    from buildbuy.tps import model, serving
+    from buildbuy.tps import comm, model, serving
 
-    for module in (data, model, serving, tps, costs, bottleneck):
+    for module in (data, model, serving, comm, tps, costs, bottleneck):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
 

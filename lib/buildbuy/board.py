@@ -23,8 +23,10 @@ out). Conventions used here:
   a cost is negative. ``depreciation_usd``, ``capex_usd`` and ``opex_usd`` are the
   (positive) charges; ``tax_usd`` is the change in tax paid (negative = tax saved).
 - **Capex.** A positive ``capex`` row is a purchase: straight-line book depreciation over
-  ``depreciation_life_months`` down to ``residual_value_share`` of its cost, starting the
-  month after purchase (month 0 purchases from month 1). A negative ``capex`` row is the
+  ``depreciation_life_months`` down to ``residual_value_share`` of its cost, starting in
+  the first service month it is held: the month of purchase for months >= 1 (``buildbuy.tco``
+  runs a top-up bought in month 13 from month 13), month 1 for purchases in month 0
+  (before service starts). A negative ``capex`` row is the
   sale of *all* hardware held at that month, including any bought in the same month (how
   ``buildbuy.tco`` credits resale value at the horizon): its proceeds are cash in, and
   proceeds minus the net book value is a gain (or loss) on disposal that goes to EBIT,
@@ -233,14 +235,15 @@ def _book(purchases: np.ndarray, proceeds: np.ndarray, life: int, salvage_share:
     nbv = np.zeros(n)
     assets: list[list[float]] = []  # [book value, monthly charge, salvage]
     for m in range(n):
-        for asset in assets:  # assets bought before month m depreciate in month m
-            charge = min(asset[1], asset[0] - asset[2])
-            asset[0] -= charge
-            dep[m] += charge
         if purchases[m] > 0:
             cost = float(purchases[m])
             salvage = cost * salvage_share
             assets.append([cost, (cost - salvage) / life, salvage])
+        if m >= 1:  # every asset held in a service month depreciates in it
+            for asset in assets:
+                charge = min(asset[1], asset[0] - asset[2])
+                asset[0] -= charge
+                dep[m] += charge
         if proceeds[m] > 0:  # a sale disposes of everything held
             held = sum(a[0] for a in assets)
             gain[m] = proceeds[m] - held

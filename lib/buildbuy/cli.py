@@ -5,6 +5,7 @@ Subcommands, each owned by the module of its concept::
     buildbuy exercises build [--check]          # buildbuy.exercises
     buildbuy exercises grade DIR --out FILE     # buildbuy.exercises
     buildbuy reports ROSTER --out DIR [...]     # buildbuy.reports
+    buildbuy workshop [--persona NAME] [...]    # buildbuy.workshop
 
 Exit codes follow papermill's convention: 0 success, 1 the work ran but some
 items failed, 2 the command could not be used as given.
@@ -20,13 +21,15 @@ from collections.abc import Sequence
 SUBCOMMANDS: dict[str, str] = {
     "exercises": "buildbuy.exercises",
     "reports": "buildbuy.reports",
+    "workshop": "buildbuy.workshop",
 }
 
-USAGE = """usage: buildbuy {exercises,reports} ...
+USAGE = """usage: buildbuy {exercises,reports,workshop} ...
 
   exercises build [--check]       generate exercises/ from solutions/
   exercises grade DIR --out CSV   grade a folder of submitted notebooks
   reports ROSTER --out DIR        run per-learner reports for a cohort
+  workshop [--persona NAME]       prepare the Voila lesson dashboards in build/workshop/
 
 Run 'buildbuy SUBCOMMAND --help' for the options of one.
 """

@@ -12,7 +12,7 @@ Conventions
 - Owned GPUs (``hosting="owned"``) cost an hourly capital charge plus power and space::
 
       capital  = purchase_usd * (1 + server_share) * CRF(rate, life_years) / 8760
-      power    = board_power_w * server_power_factor / 1000 * pue * usd_per_kwh
+      power    = board_power_w * server_power_factor / 1000 * power_draw_share * pue * usd_per_kwh
       space    = board_power_w * server_power_factor / 1000 * colo_usd_per_kw_month / 730
 
   ``CRF`` is the capital recovery factor (:func:`buildbuy.finance.capital_recovery_factor`):
@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from buildbuy._validate import bad, choice, non_negative, positive, share
 from buildbuy.data import GPU, ApiPrice, get_api, get_gpu
@@ -50,6 +51,7 @@ __all__ = [
     "gpu_usd_per_hour",
     "monthly_api_cost_usd",
     "monthly_self_hosted_cost_usd",
+    "owned_assumptions",
     "owned_usd_per_hour_breakdown",
     "self_hosted_usd_per_1k_tokens",
 ]
@@ -66,6 +68,7 @@ class OwnedAssumptions:
     rate: float = 0.095
     server_share: float = 0.25
     server_power_factor: float = 1.82
+    power_draw_share: float = 0.75
     pue: float = 1.3
     usd_per_kwh: float = 0.0806
     colo_usd_per_kw_month: float = 184.06
@@ -76,10 +79,68 @@ class OwnedAssumptions:
 #: ``rate`` 9.5%: software-company WACC derived from Damodaran's Jan-2026 table;
 #: ``server_share`` 0.25: an 8xH100 server at $300k against 8 GPUs at $30k (CloudZero);
 #: ``server_power_factor`` 1.82: DGX H100 maximum 10.2 kW over 8 x 700 W GPUs (NVIDIA);
+#: ``power_draw_share`` 0.75: average draw as a share of the maximum, Epoch AI's default
+#: (range 0.75-1.0); the same default as the scenario field ``power_draw_share`` that
+#: :mod:`buildbuy.tco` uses, so both price an owned GPU's power alike. Space is paid on
+#: the full 10.2 kW (colocation is contracted per provisioned kW), as in :mod:`buildbuy.tco`;
 #: ``pue`` 1.3: new AI colocation builds (Uptime Institute);
 #: ``usd_per_kwh`` 0.0806: US average industrial electricity, 2023 (EIA);
 #: ``colo_usd_per_kw_month`` 184.06: CBRE North America H2 2024 wholesale asking rate.
 OWNED_DEFAULTS = OwnedAssumptions()
+
+
+def owned_assumptions(scenario: Any, gpu: str | GPU | None = None) -> OwnedAssumptions:
+    """The :class:`OwnedAssumptions` a scenario's own owned-hardware fields imply.
+
+    So that an hourly figure for an owned GPU uses the same inputs as the scenario's cash
+    flows in :mod:`buildbuy.tco`: ``life_years = depreciation_life_months / 12``,
+    ``rate = discount_rate``, the per-GPU share of ``server_usd * (1 + networking_uplift)``
+    over the GPU's purchase price for ``server_share``, ``server_power_kw`` over the GPUs'
+    board power for ``server_power_factor``, and ``power_draw_share``, ``pue``,
+    ``electricity_usd_per_kwh``, ``colo_usd_per_kw_month`` as they are. ``scenario`` is any
+    object with those attributes (a :class:`buildbuy.scenarios.Scenario`); ``gpu``
+    defaults to ``scenario.gpu``.
+
+    The hourly charge levels the purchase over its book life (capital recovery). The TCO
+    instead holds the servers for the horizon and resells them at
+    ``residual_value_share``; for the ``bank_support`` persona the TCO's owned cost per
+    GPU-hour actually serving is about 15% above this levelised figure (see
+    ``tests/test_consistency.py``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> S = SimpleNamespace(gpu="H100-SXM", depreciation_life_months=60, discount_rate=0.095,
+    ...                     server_usd=300_000.0, networking_uplift=0.15, gpus_per_server=8,
+    ...                     server_power_kw=10.2, power_draw_share=0.75, pue=1.3,
+    ...                     electricity_usd_per_kwh=0.0806, colo_usd_per_kw_month=184.06)
+    >>> a = owned_assumptions(S)
+    >>> round(a.server_share, 4), round(a.server_power_factor, 4)
+    (0.4375, 1.8214)
+    >>> round(gpu_usd_per_hour("H100-SXM", "owned", assumptions=a), 3)
+    1.704
+    """
+    g = get_gpu(gpu if gpu is not None else scenario.gpu)
+    if g.purchase_usd is None:
+        raise bad("gpu", g.name, "a GPU with a purchase price in data/gpus.csv")
+    n = positive("gpus_per_server", scenario.gpus_per_server)
+    per_gpu = (non_negative("server_usd", scenario.server_usd)
+               * (1.0 + non_negative("networking_uplift",
+                                     scenario.networking_uplift)) / n)
+    return OwnedAssumptions(
+        life_years=positive("depreciation_life_months",
+                            scenario.depreciation_life_months) / 12.0,
+        rate=float(scenario.discount_rate),
+        server_share=per_gpu / g.purchase_usd - 1.0,
+        server_power_factor=positive("server_power_kw", scenario.server_power_kw)
+        * 1000.0 / (n * g.board_power_w),
+        power_draw_share=share("power_draw_share", scenario.power_draw_share),
+        pue=float(scenario.pue),
+        usd_per_kwh=non_negative("electricity_usd_per_kwh",
+                                 scenario.electricity_usd_per_kwh),
+        colo_usd_per_kw_month=non_negative("colo_usd_per_kw_month",
+                                           scenario.colo_usd_per_kw_month),
+    )
 
 
 def owned_usd_per_hour_breakdown(gpu: str | GPU,
@@ -90,7 +151,7 @@ def owned_usd_per_hour_breakdown(gpu: str | GPU,
     Examples
     --------
     >>> {k: round(v, 3) for k, v in owned_usd_per_hour_breakdown("H100-SXM").items()}
-    {'capital': 1.115, 'power': 0.133, 'space': 0.321}
+    {'capital': 1.115, 'power': 0.1, 'space': 0.321}
     """
     g = get_gpu(gpu)
     a = assumptions
@@ -101,13 +162,14 @@ def owned_usd_per_hour_breakdown(gpu: str | GPU,
     for name in ("server_share", "usd_per_kwh", "colo_usd_per_kw_month"):
         non_negative(f"assumptions.{name}", getattr(a, name))
     positive("assumptions.server_power_factor", a.server_power_factor)
+    share("assumptions.power_draw_share", a.power_draw_share)
     if positive("assumptions.pue", a.pue) < 1.0:
         raise bad("assumptions.pue", a.pue, "a number >= 1 (total facility power / IT power)")
     crf = capital_recovery_factor(a.rate, a.life_years)
     kw = g.board_power_w * a.server_power_factor / 1000.0
     return {
         "capital": g.purchase_usd * (1.0 + a.server_share) * crf / 8760.0,
-        "power": kw * a.pue * a.usd_per_kwh,
+        "power": kw * a.power_draw_share * a.pue * a.usd_per_kwh,
         "space": kw * a.colo_usd_per_kw_month / HOURS_PER_MONTH,
     }
 
@@ -128,7 +190,7 @@ def gpu_usd_per_hour(gpu: str | GPU, hosting: str = "cloud_on_demand", *,
     >>> gpu_usd_per_hour("H100-SXM", "cloud_on_demand")
     3.99
     >>> round(gpu_usd_per_hour("H100-SXM", "owned"), 2)
-    1.57
+    1.54
     """
     g = get_gpu(gpu)
     hosting = choice("hosting", hosting, HOSTINGS)

@@ -11,7 +11,9 @@ Such defaults are marked "illustrative" in ``source``: they are starting
 values for a learner to replace with their own, not anchors.
 
 The cost model also reads these fields owned by the scenario schema:
-``horizon_months``, ``gpu``, ``hosting`` and ``ml_engineer_usd_per_year``.
+``horizon_months``, ``gpu``, ``hosting``, ``ml_engineer_usd_per_year`` and (for the
+staff capacity that already covers drift work) ``ml_engineer_fte_a`` and
+``ml_engineer_fte_b``.
 """
 
 from __future__ import annotations
@@ -151,6 +153,20 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
                "weeks x 5 weekdays, before leave and holidays; deducting ~25 days of leave "
                "would raise the day rate by ~11%.",
         "source": "calendar arithmetic (52 x 5)",
+    },
+    "fte_share_for_drift": {
+        "default": 0.2, "unit": "share of ML-engineer FTE time",
+        "allowed": "a finite number from 0 to 1",
+        "doc": "Share of each side's ML-engineer time (ml_engineer_fte_a / ml_engineer_fte_b, "
+               "already paid in the people lines) that is set aside for drift work: "
+               "retrains, false-alarm investigations, forced migrations and silent-change "
+               "fixes. Drift engineer days within that yearly capacity add no cost (the "
+               "salaries are already counted); only days beyond it are priced, at the "
+               "engineer day rate (extra staff or contractors). 0 prices every drift day "
+               "on top of the staff lines.",
+        "source": "one day a week of each ML engineer; " + _ILLUSTRATIVE
+                  + ". Keeps drift work from being counted twice, once in the FTE lines "
+                  "and again as engineer days (docs/drift.md section 4)",
     },
     "monitoring_usd_per_month": {
         "default": 500.0, "unit": "USD/month", "allowed": "a finite number >= 0",

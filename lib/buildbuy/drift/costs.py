@@ -15,6 +15,14 @@ Conventions
 * An engineer day costs ``ml_engineer_usd_per_year / engineer_working_days_per_year``.
 * A cost lands in the month its event happens (a retrain is paid in the month
   it is decided).
+* Engineer days are not counted twice. Each side's ML engineers
+  (``ml_engineer_fte_a`` / ``ml_engineer_fte_b``) are already paid in full in the
+  TCO's people lines, and ``fte_share_for_drift`` of their working days each year
+  is drift capacity. Drift days (retrains, false alarms, migrations, silent-change
+  fixes) use that capacity first, in date order within each year of the horizon;
+  only the days beyond it are priced, in the month they happen
+  (:func:`uncovered_engineer_days`). A scenario without those FTE attributes
+  has no capacity, so every drift day is priced.
 
 Scenario B components: ``retrain_compute`` (GPU-hours priced by
 ``buildbuy.costs.gpu_hours_cost_usd`` on the scenario's gpu and hosting),
@@ -50,9 +58,11 @@ __all__ = [
     "LABEL_FREE_VISIBLE_SHARE",
     "compare_policies",
     "cost_lines",
+    "drift_capacity_days_per_year",
     "engineer_usd_per_day",
     "policy_params",
     "retrain_cost_usd",
+    "uncovered_engineer_days",
     "vendor_costs",
 ]
 
@@ -125,6 +135,75 @@ def engineer_usd_per_day(scenario: Any) -> float:
     return usd / _field(scenario, "engineer_working_days_per_year")
 
 
+def drift_capacity_days_per_year(scenario: Any, side: str) -> float:
+    """Engineer days a year that the staff lines already pay for drift work.
+
+    ``ml_engineer_fte_<side> * engineer_working_days_per_year * fte_share_for_drift``;
+    0 when the scenario has no ``ml_engineer_fte_<side>`` attribute.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> drift_capacity_days_per_year(SimpleNamespace(ml_engineer_fte_b=2.0), "b")
+    104.0
+    """
+    side = v.choice("side", side, ("a", "b"))
+    fte = v.non_negative(f"ml_engineer_fte_{side}",
+                         getattr(scenario, f"ml_engineer_fte_{side}", 0.0))
+    return (fte * _field(scenario, "engineer_working_days_per_year")
+            * _field(scenario, "fte_share_for_drift"))
+
+
+def uncovered_engineer_days(days: dict[str, np.ndarray], capacity_days_per_year: float,
+                            ) -> dict[str, np.ndarray]:
+    """Engineer days left to price once the staff's drift capacity is used up.
+
+    Parameters
+    ----------
+    days : dict of str to array, each of shape (runs, months) or (months,)
+        Drift engineer days per month, by component.
+    capacity_days_per_year : float
+        Days a year already paid in the staff lines (:func:`drift_capacity_days_per_year`).
+        Each block of 12 months (the last one pro rata if shorter) has its own capacity;
+        unused capacity does not carry over to the next year.
+
+    Returns
+    -------
+    dict of str to array, same shapes: the days beyond capacity. In a month that
+    crosses the capacity, the excess is split across components in proportion to their
+    days that month.
+
+    Examples
+    --------
+    Ten days in month 3 and ten in month 9 against 15 days of capacity a year:
+
+    >>> d = uncovered_engineer_days({"fix": np.array([0, 0, 10, 0, 0, 0, 0, 0, 10.0])}, 20.0)
+    >>> d["fix"].tolist()   # 9 months: capacity 20 x 9/12 = 15
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 5.0]
+    """
+    cap = v.non_negative("capacity_days_per_year", capacity_days_per_year)
+    arrays = {k: np.asarray(a, dtype=float) for k, a in days.items()}
+    total = sum(arrays.values())
+    total = np.asarray(total, dtype=float)
+    months = total.shape[-1]
+    excess = np.zeros_like(total)
+    for start in range(0, months, 12):
+        stop = min(start + 12, months)
+        block_cap = cap * (stop - start) / 12.0
+        cum = np.cumsum(total[..., start:stop], axis=-1)
+        over = np.maximum(cum - block_cap, 0.0)
+        excess[..., start:stop] = np.diff(over, axis=-1, prepend=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        charged = np.where(total > 0, excess / np.where(total > 0, total, 1.0), 0.0)
+    return {k: a * charged for k, a in arrays.items()}
+
+
+def _per_run_monthly(daily: np.ndarray) -> np.ndarray:
+    """(runs, days) -> each run's monthly sums, shape (runs, months)."""
+    runs, days = daily.shape
+    return daily.reshape(runs, days // DAYS_PER_MONTH, DAYS_PER_MONTH).sum(axis=2)
+
+
 def _gpu_hours_cost_usd(gpu: Any, hours: float, hosting: str) -> float:
     from buildbuy import costs  # imported late: a sibling module, owned elsewhere
 
@@ -134,13 +213,18 @@ def _gpu_hours_cost_usd(gpu: Any, hours: float, hosting: str) -> float:
 def retrain_cost_usd(scenario: Any) -> dict[str, float]:
     """Cost of one retrain, by component: ``compute``, ``labels``, ``engineering``.
 
-    ``compute = gpu_hours_cost_usd(gpu, retrain_gpu_hours, hosting=hosting)``,
+    ``compute = gpu_hours_cost_usd(gpu, retrain_gpu_hours, hosting=hosting)``, or
+    ``retrain_gpu_hours * gpu_usd_per_hour`` when the scenario sets its own GPU price,
     ``labels = labels_per_retrain * usd_per_label``,
     ``engineering = engineer_days_per_retrain * engineer_usd_per_day``.
     """
     hours = _field(scenario, "retrain_gpu_hours")
-    compute = _gpu_hours_cost_usd(_required(scenario, "gpu"), hours,
-                                  _required(scenario, "hosting")) if hours else 0.0
+    override = getattr(scenario, "gpu_usd_per_hour", None)
+    if override is not None:  # the scenario's own GPU price, as buildbuy.tco uses it
+        compute = hours * v.non_negative("gpu_usd_per_hour", override)
+    else:
+        compute = _gpu_hours_cost_usd(_required(scenario, "gpu"), hours,
+                                      _required(scenario, "hosting")) if hours else 0.0
     return {"compute": compute,
             "labels": _field(scenario, "labels_per_retrain") * _field(scenario, "usd_per_label"),
             "engineering": (_field(scenario, "engineer_days_per_retrain")
@@ -185,19 +269,24 @@ def _self_host_costs(scenario: Any, res: SimResult, per_retrain: dict[str, float
                      params: PolicyParams) -> dict[str, np.ndarray]:
     months = params.horizon_days // DAYS_PER_MONTH
     retrains = _monthly(res.retrains.astype(float))
-    false_alarms = _monthly(res.false_alarms.astype(float))
     watched = res.policy in ("periodic", "triggered")
     label_usd = (params.monitor_samples_per_day * DAYS_PER_MONTH * _field(scenario, "usd_per_label")
                  if res.policy == "triggered" and params.monitor == "labels" else 0.0)
+    # engineer days per run and month, then only those beyond the staff's capacity
+    day_usd = engineer_usd_per_day(scenario)
+    days = {"retrain_engineering": _per_run_monthly(res.retrains.astype(float))
+            * _field(scenario, "engineer_days_per_retrain"),
+            "false_alarms": _per_run_monthly(res.false_alarms.astype(float))
+            * _field(scenario, "false_alarm_investigation_days")}
+    priced = uncovered_engineer_days(days, drift_capacity_days_per_year(scenario, "b"))
     return {
         "retrain_compute": retrains * per_retrain["compute"],
         "retrain_labels": retrains * per_retrain["labels"],
-        "retrain_engineering": retrains * per_retrain["engineering"],
+        "retrain_engineering": priced["retrain_engineering"].mean(axis=0) * day_usd,
         "monitoring": np.full(months, _field(scenario, "monitoring_usd_per_month")
                               if watched else 0.0),
         "monitoring_labels": np.full(months, label_usd),
-        "false_alarms": false_alarms * _field(scenario, "false_alarm_investigation_days")
-        * engineer_usd_per_day(scenario),
+        "false_alarms": priced["false_alarms"].mean(axis=0) * day_usd,
         "lost_quality": _monthly(res.loss_points) * params.usd_per_point_day,
     }
 
@@ -220,8 +309,8 @@ def vendor_costs(scenario: Any, *, seed: int = 0, runs: int = 1000) -> dict[str,
     days = months * DAYS_PER_MONTH
     day_usd = engineer_usd_per_day(scenario)
     life = _field(scenario, "api_model_lifetime_months")
-    migration = np.zeros(months)
-    migration[life - 1::life] = _field(scenario, "api_migration_engineer_days") * day_usd
+    migration_days = np.zeros(months)
+    migration_days[life - 1::life] = _field(scenario, "api_migration_engineer_days")
     rate = _field(scenario, "api_silent_changes_per_year") / 365.0
     rng = np.random.default_rng((seed, 0))
     events = (rng.random((runs, days)) < rate).astype(float)
@@ -231,10 +320,13 @@ def vendor_costs(scenario: Any, *, seed: int = 0, runs: int = 1000) -> dict[str,
         if detect else np.zeros_like(cum)
     points = _field(scenario, "api_silent_change_quality_points") * active
     per_point_day = _field(scenario, "quality_value_usd_per_point_month") / DAYS_PER_MONTH
+    days = {"forced_migration": np.broadcast_to(migration_days, (runs, months)),
+            "silent_change_fix": _per_run_monthly(events)
+            * _field(scenario, "api_silent_change_fix_days")}
+    priced = uncovered_engineer_days(days, drift_capacity_days_per_year(scenario, "a"))
     return {
-        "forced_migration": migration,
-        "silent_change_fix": _monthly(events) * _field(scenario, "api_silent_change_fix_days")
-        * day_usd,
+        "forced_migration": priced["forced_migration"].mean(axis=0) * day_usd,
+        "silent_change_fix": priced["silent_change_fix"].mean(axis=0) * day_usd,
         "lost_quality": _monthly(points) * per_point_day,
         "monitoring": np.full(months, _field(scenario, "monitoring_usd_per_month")),
     }

@@ -29,11 +29,15 @@ layers (launch-bound: the GPU idles between Python-issued kernels);
 on the H100 (64.9 and 62.5 ms) divided by 32. Scaling host time with the layer count is
 an assumption: only one model shape was measured.
 
-Constants not fitted here carry their source: ``allreduce_latency_ms`` is 16 us, two
-messages (reduce-scatter and all-gather) of 8 us each, the per-message NVLink latency that
-kipply's "Transformer Inference Arithmetic" (2022) uses; ``inter_node_gbps`` is the 25 GB/s
-per GPU between nodes of NVIDIA's aiconfigurator system files; ``memory_utilisation`` is
-vLLM's default ``gpu_memory_utilization=0.9``.
+Constants not fitted here carry their source. The all-reduce constants
+(``allreduce_latency_ms`` = 14.6 us, ``allreduce_latency_per_peer_ms`` = 2.82 us per extra
+GPU, ``allreduce_bus_efficiency`` = 0.64 / 0.76 / 0.82 of the link for 2 / 4 / 8 GPUs) are
+fitted to NCCL all-reduce times profiled on an 8 x H100 DGX by Microsoft's Vidur
+(:mod:`buildbuy.tps.comm` has the rows, the fit and the source); the 8-GPU share matches the
+370 of 450 GB/s NVIDIA's NCCL maintainer quotes. They replace a flat 16 us plus the full
+line rate (kipply, 2022), which priced a 13 MB all-reduce over 8 GPUs 22% too cheap.
+``inter_node_gbps`` is the 25 GB/s per GPU between nodes of NVIDIA's aiconfigurator system
+files; ``memory_utilisation`` is vLLM's default ``gpu_memory_utilization=0.9``.
 """
 
 from __future__ import annotations
@@ -57,7 +61,10 @@ class Calibration:
     roofline_sharpness: float
     eager_host_ms_per_layer: float
     naive_host_ms_per_layer: float
-    allreduce_latency_ms: float = 0.016
+    allreduce_latency_ms: float = 0.0146
+    allreduce_latency_per_peer_ms: float = 0.00282
+    allreduce_bus_efficiency: tuple[tuple[int, float], ...] = ((2, 0.639), (4, 0.758),
+                                                               (8, 0.817))
     inter_node_gbps: float = 25.0
     gpus_per_node: int = 8
     memory_utilisation: float = 0.90

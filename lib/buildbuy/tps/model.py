@@ -34,6 +34,7 @@ from typing import Any
 from buildbuy._validate import bad, choice, integer
 from buildbuy.data import GPU, Model, get_gpu, get_model
 from buildbuy.tps.calibration import CALIBRATION, Calibration
+from buildbuy.tps.comm import allreduce_ms
 
 __all__ = [
     "BOUNDS",
@@ -203,15 +204,6 @@ def _blend(mem_ms: float, comp_ms: float, p: float) -> tuple[float, float]:
     return total * a / (a + b), total * b / (a + b)
 
 
-def _allreduce_ms(gpu: GPU, tp: int, message_bytes: float, cal: Calibration) -> float:
-    if tp == 1:
-        return 0.0
-    link_gbps = gpu.interconnect_gbps if tp <= cal.gpus_per_node else min(
-        gpu.interconnect_gbps, cal.inter_node_gbps)
-    ring = 2.0 * (tp - 1) / tp * message_bytes / (link_gbps * 1e9) * 1e3
-    return cal.allreduce_latency_ms + ring
-
-
 def _check_common(model: Any, gpu: Any, precision: str, kv_precision: str | None,
                   tensor_parallel: Any, engine: str) -> tuple[Model, GPU, str, str, int]:
     m, g = get_model(model), get_gpu(gpu)
@@ -367,8 +359,9 @@ def decode(model: str | Model, gpu: str | GPU, *, batch: int, context: int,
         ``generate()`` in eager mode (~2 ms of host time per layer, measured).
     prefill_tokens : int
         Prompt tokens of other requests processed in the same step (chunked prefill, as
-        vLLM and TensorRT-LLM schedule it): they add compute (their attention counted at
-        ``context / 2`` tokens back) but stream no extra weights. Default 0.
+        vLLM and TensorRT-LLM schedule it): they add compute at the prefill share of peak
+        FLOP/s (their attention counted at ``context / 2`` tokens back) but stream no
+        extra weights. Default 0.
 
     Returns
     -------
@@ -391,17 +384,19 @@ def decode(model: str | Model, gpu: str | GPU, *, batch: int, context: int,
 
     bw = cal.bandwidth_efficiency * g.bandwidth_tbps * 1e12
     flops = cal.decode_flops_efficiency * _peak_flops(g, precision)
+    # prompt tokens riding along run the long matrix products of a prefill pass
+    flops_pre = cal.prefill_flops_efficiency * _peak_flops(g, precision)
     c = integer("prefill_tokens", prefill_tokens, minimum=0)
     w_ms = streamed_params(m, b + c) * BYTES_PER_WEIGHT[precision] / tp / bw * 1e3
-    lin_ms = _linear_flops_per_token(m) * (b + c) / tp / flops * 1e3
+    lin_ms = _linear_flops_per_token(m) * (b / flops + c / flops_pre) / tp * 1e3
     kv_read = b * ctx * kv_bytes_per_token(m, kv_precision) * _kv_share_per_gpu(m, tp)
     kv_ms = kv_read / bw * 1e3
-    attn_tokens = b * ctx + c * ctx / 2
-    attn_ms = 4.0 * attn_tokens * m.n_heads * m.head_dim * m.n_layers / tp / flops * 1e3
+    per_token_ctx = 4.0 * m.n_heads * m.head_dim * m.n_layers / tp
+    attn_ms = per_token_ctx * (b * ctx / flops + c * ctx / 2 / flops_pre) * 1e3
     p = cal.roofline_sharpness
     w_part, lin_part = _blend(w_ms, lin_ms, p)
     kv_part, attn_part = _blend(kv_ms, attn_ms, p)
-    comm = 2 * m.n_layers * _allreduce_ms(g, tp, (b + c) * m.hidden_size * _ACT_BYTES, cal)
+    comm = 2 * m.n_layers * allreduce_ms(g, tp, (b + c) * m.hidden_size * _ACT_BYTES, cal)
     parts = {
         "weights_ms": w_part, "kv_cache_ms": kv_part, "compute_ms": lin_part + attn_part,
         "overhead_ms": cal.step_overhead_ms + m.n_layers * cal.layer_overhead_ms,
@@ -447,7 +442,7 @@ def prefill(model: str | Model, gpu: str | GPU, *, batch: int, prompt_tokens: in
                    + 2.0 * b * s * s * m.n_heads * m.head_dim * m.n_layers)
     comp_ms = total_flops / tp / flops * 1e3
     w_part, c_part = _blend(w_ms, comp_ms, cal.roofline_sharpness)
-    comm = 2 * m.n_layers * _allreduce_ms(g, tp, tokens * m.hidden_size * _ACT_BYTES, cal)
+    comm = 2 * m.n_layers * allreduce_ms(g, tp, tokens * m.hidden_size * _ACT_BYTES, cal)
     parts = {
         "weights_ms": w_part, "kv_cache_ms": 0.0, "compute_ms": c_part,
         "overhead_ms": cal.step_overhead_ms + m.n_layers * cal.layer_overhead_ms,

@@ -150,7 +150,7 @@ def serving_point(model: str | Model, gpu: str | GPU, *, batch: int, prompt_toke
     >>> p = serving_point("llama-3.1-8b", "H100-SXM", batch=64, prompt_tokens=1000,
     ...                   output_tokens=200)
     >>> round(p.ms_per_output_token, 1), round(p.output_tokens_per_s)
-    (13.9, 4596)
+    (14.6, 4380)
     """
     m = get_model(model)
     out = integer("output_tokens", output_tokens, minimum=1)
@@ -233,7 +233,7 @@ def size_fleet(model: str | Model, gpu: str | GPU, *, peak_tokens_per_s: float,
     >>> f = size_fleet("llama-3.1-70b", "H100-SXM", peak_tokens_per_s=20000,
     ...                prompt_tokens=1000, output_tokens=250)
     >>> f.n_gpus, f.tensor_parallel, f.batch
-    (8, 4, 64)
+    (16, 4, 32)
     """
     cal = calibration or CALIBRATION
     peak = positive("peak_tokens_per_s", peak_tokens_per_s)

@@ -1,0 +1,65 @@
+"""The one-page investment memo for the board, and a checker for its numbers.
+
+A memo is five sections, in this order (:data:`REQUIRED_SECTIONS`):
+
+1. **Business problem**: what hurts, for whom, in numbers.
+2. **Recommendation**: build, buy or hybrid, with the rationale under three labels:
+   **TCO**, **IP** and **Time to market** (:data:`RATIONALE_LABELS`).
+3. **Financial impact**: a table of the model's figures plus the learner's reading of them.
+4. **Risks and mitigations**: one line per risk, each with its mitigation.
+5. **Call to action**: what the board is asked to approve, by when.
+
+:func:`build_memo` turns the learner's text fields and the model's figures into
+Markdown (and HTML). A text field may quote a figure as ``{key}``: the builder
+writes the figure's value there, rounded for a board (``$1.23M``, ``14.2 months``,
+``35.0%``). :func:`check_memo` reads a memo back (built here or typed by hand)
+and reports missing sections and every quoted number that does not match a model
+figure.
+
+Convention for "matches within rounding": a quoted number matches a figure when
+the figure, rounded to the digits shown, gives the quoted number. ``$1.2M``
+matches any value in [1.15M, 1.25M]; ``14 months`` matches [13.5, 14.5]. Signs
+are carried by the words ("saves $200k"), so magnitudes are compared.
+
+The package has three modules: :mod:`~buildbuy.memo.figures` (the numbers and their
+formatting), :mod:`~buildbuy.memo.builder` (the memo) and :mod:`~buildbuy.memo.checker`
+(reading a memo back).
+
+Examples
+--------
+>>> from buildbuy.memo import Figure, build_memo, check_memo
+>>> figs = [Figure("tco_a_usd", "3-year TCO, API", 1_234_567, "usd")]
+>>> m = build_memo(title="Support bot", problem="Tickets cost us.", strategy="buy",
+...     rationale={"tco": "API costs {tco_a_usd}.", "ip": "No moat.",
+...                "time_to_market": "Weeks."}, impact="Cheap enough.",
+...     risks=[("Price rises", "Two vendors")], call_to_action="Approve.", figures=figs)
+>>> check_memo(m, figs).ok
+True
+"""
+
+from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, build_memo
+from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, quoted_numbers
+from buildbuy.memo.figures import (
+    UNITS,
+    Figure,
+    figures_from_comparison,
+    format_value,
+    memo_figures,
+)
+
+__all__ = [
+    "MAX_WORDS",
+    "RATIONALE_LABELS",
+    "REQUIRED_SECTIONS",
+    "UNITS",
+    "Figure",
+    "Memo",
+    "MemoCheck",
+    "Quoted",
+    "build_memo",
+    "check_memo",
+    "figures_from_comparison",
+    "format_value",
+    "memo_figures",
+    "quoted_numbers",
+]

@@ -1,0 +1,184 @@
+"""Build the one-page memo from the learner's text and the model's figures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from buildbuy._validate import bad, choice, suggest
+from buildbuy.memo.figures import Figure, _figure_map
+
+__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo"]
+
+#: Section headings every memo must carry, in order.
+REQUIRED_SECTIONS: tuple[str, ...] = (
+    "Business problem",
+    "Recommendation",
+    "Financial impact",
+    "Risks and mitigations",
+    "Call to action",
+)
+#: The rationale labels the Recommendation section must carry (key -> bold label).
+RATIONALE_LABELS: dict[str, str] = {
+    "tco": "TCO",
+    "ip": "IP",
+    "time_to_market": "Time to market",
+}
+#: One printed page of prose at 11 pt holds about 500-600 words; we allow 650.
+MAX_WORDS: int = 650
+STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid")
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _fill(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise bad(name, text, "a non-empty string")
+
+    def repl(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in figs:
+            close = suggest(key, figs)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise bad(name, f"...{{{key}}}...", f"text whose {{placeholders}} are figure keys"
+                      f"{hint}; known keys: {', '.join(sorted(figs))}")
+        return figs[key].text
+
+    return _PLACEHOLDER.sub(repl, text.strip())
+
+
+@dataclass(frozen=True)
+
+
+class Memo:
+    """A built memo: title, ordered ``(heading, body)`` sections and the figures used."""
+
+    title: str
+    strategy: str
+    sections: tuple[tuple[str, str], ...]
+    figures: tuple[Figure, ...] = field(default=())
+
+    @property
+    def markdown(self) -> str:
+        """The memo as Markdown: a level-1 title, one level-2 heading per section."""
+        parts = [f"# {self.title}"]
+        parts += [f"## {heading}\n\n{body}" for heading, body in self.sections]
+        return "\n\n".join(parts) + "\n"
+
+    @property
+    def html(self) -> str:
+        """The memo as an HTML fragment (rendered with mistune, nbconvert's Markdown parser)."""
+        import mistune
+
+        return str(mistune.create_markdown(plugins=["table"])(self.markdown))
+
+    @property
+    def word_count(self) -> int:
+        """Words of prose, not counting the figures table."""
+        return _word_count(self.markdown)
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+    def __str__(self) -> str:
+        return self.markdown
+
+
+def _word_count(markdown: str) -> int:
+    prose = [ln for ln in markdown.splitlines() if not ln.lstrip().startswith("|")]
+    return len(re.findall(r"[A-Za-z0-9$%][\w$%.,'-]*", "\n".join(prose)))
+
+
+def build_memo(
+    *,
+    title: str,
+    problem: str,
+    strategy: str,
+    rationale: Mapping[str, str],
+    impact: str,
+    risks: Sequence[tuple[str, str]],
+    call_to_action: str,
+    figures: Mapping[str, Figure] | Iterable[Figure],
+    table_keys: Sequence[str] | None = None,
+) -> Memo:
+    """Build the one-page memo from the learner's text and the model's figures.
+
+    Parameters
+    ----------
+    title : str
+        The memo's title.
+    problem : str
+        The business problem, in numbers where possible.
+    strategy : {"build", "buy", "hybrid"}
+        The recommendation.
+    rationale : mapping
+        Keys ``"tco"``, ``"ip"`` and ``"time_to_market"``, one short paragraph each.
+    impact : str
+        The learner's reading of the financial figures (the table is added for you).
+    risks : sequence of (risk, mitigation) pairs
+        At least one.
+    call_to_action : str
+        What the board is asked to decide or approve.
+    figures : mapping or iterable of :class:`Figure`
+        The model's numbers (see :func:`memo_figures`). Text fields quote them as ``{key}``.
+    table_keys : sequence of str, optional
+        Figures to list in the Financial impact table, in order (default: all).
+
+    Returns
+    -------
+    Memo
+
+    Raises
+    ------
+    ValueError
+        An empty text field, an unknown strategy, a missing rationale key or a
+        ``{placeholder}`` that is not a figure key.
+
+    Examples
+    --------
+    >>> figs = [Figure("tco_a_usd", "3-year TCO, API", 1_234_567, "usd")]
+    >>> m = build_memo(title="Support bot", problem="Tickets cost us.", strategy="buy",
+    ...     rationale={"tco": "API costs {tco_a_usd}.", "ip": "No moat.",
+    ...                "time_to_market": "Weeks."}, impact="Cheap enough.",
+    ...     risks=[("Price rises", "Two vendors")], call_to_action="Approve.", figures=figs)
+    >>> "**TCO.** API costs $1.23M." in m.markdown
+    True
+    """
+    figs = _figure_map(figures)
+    if not isinstance(title, str) or not title.strip():
+        raise bad("title", title, "a non-empty string")
+    choice("strategy", strategy, STRATEGIES)
+    if not isinstance(rationale, Mapping) or set(rationale) != set(RATIONALE_LABELS):
+        got = sorted(rationale) if isinstance(rationale, Mapping) else rationale
+        raise bad("rationale", got, f"a mapping with exactly the keys {sorted(RATIONALE_LABELS)}")
+    if isinstance(risks, (str, bytes)) or not isinstance(risks, Sequence) or not risks:
+        raise bad("risks", risks, "a non-empty list of (risk, mitigation) pairs")
+    risk_lines = []
+    for i, pair in enumerate(risks):
+        if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise bad(f"risks[{i}]", pair, "a (risk, mitigation) pair of strings")
+        risk = _fill(f"risks[{i}][0]", pair[0], figs)
+        mitigation = _fill(f"risks[{i}][1]", pair[1], figs)
+        risk_lines.append(f"- **{risk.rstrip('.')}.** Mitigation: {mitigation}")
+    keys = list(figs) if table_keys is None else list(table_keys)
+    for key in keys:
+        if key not in figs:
+            raise bad("table_keys", key, f"figure keys, one of {sorted(figs)}")
+    why = "\n".join(
+        f"- **{label}.** {_fill(f'rationale[{k!r}]', rationale[k], figs)}"
+        for k, label in RATIONALE_LABELS.items()
+    )
+    table = "| Figure | Value |\n|---|---|\n" + "\n".join(
+        f"| {figs[k].label} | {figs[k].text} |" for k in keys
+    )
+    sections = (
+        ("Business problem", _fill("problem", problem, figs)),
+        ("Recommendation", f"We recommend to **{strategy}**.\n\n{why}"),
+        ("Financial impact", f"{table}\n\n{_fill('impact', impact, figs)}"),
+        ("Risks and mitigations", "\n".join(risk_lines)),
+        ("Call to action", _fill("call_to_action", call_to_action, figs)),
+    )
+    return Memo(title.strip(), strategy, sections, tuple(figs[k] for k in figs))

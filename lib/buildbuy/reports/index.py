@@ -1,0 +1,209 @@
+"""The class view of a run: ``summary.csv`` and ``index.html``.
+
+``summary.csv`` has one row per roster row, in roster order, with the columns
+:data:`SUMMARY_COLUMNS`. ``index.html`` is one self-contained page: a table
+linking every learner's report with status and key figures, and three class
+charts for the instructor (matplotlib PNGs embedded as base64): the
+distribution of payback months, the distribution of 3-year savings, and the
+recommendation counts.
+
+Every learner-provided string (id, name, persona cell, reason quoting a bad
+value) goes through :func:`html.escape`; links use the safe id only.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from buildbuy.reports.state import atomic_write_text
+
+__all__ = [
+    "FIGURE_COLUMNS",
+    "STATUSES",
+    "SUMMARY_COLUMNS",
+    "class_charts",
+    "render_index",
+    "write_index",
+    "write_summary",
+]
+
+#: statuses of a roster row
+STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid")
+#: key figures the report template emits (cell tagged ``report-figures``)
+FIGURE_COLUMNS: tuple[str, ...] = (
+    "recommendation",     # "build" | "buy" | "hybrid"
+    "payback_months",     # simple payback of B against A; empty = never within the horizon
+    "savings_3y_usd",     # cumulative cost A - cumulative cost B at month 36 (> 0: B saves)
+    "tco_a_usd",          # undiscounted cost of A over the horizon
+    "tco_b_usd",          # undiscounted cost of B over the horizon
+    "npv_a_usd",          # discounted cost of A
+    "npv_b_usd",          # discounted cost of B
+)
+#: columns of ``summary.csv``
+SUMMARY_COLUMNS: tuple[str, ...] = ("row", "learner_id", "learner_name", "safe_id", "scenario",
+                                    "status", *FIGURE_COLUMNS, "seconds", "reason")
+_DONE = ("ok", "skipped")
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else repr(round(v, 6))
+    return str(v)
+
+
+def write_summary(out_dir: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write ``summary.csv`` (atomically) and return its path."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SUMMARY_COLUMNS)
+    for r in rows:
+        w.writerow([_cell(r.get(c)) for c in SUMMARY_COLUMNS])
+    return atomic_write_text(out_dir / "summary.csv", buf.getvalue())
+
+
+def _num(v: Any) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight", metadata={"Software": None})
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def class_charts(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The three class charts as base64 PNGs: ``payback``, ``savings``, ``recommendation``.
+
+    Only rows with status ok or skipped count. A learner whose self-hosting
+    never pays back within the horizon is counted in the payback chart's title.
+    """
+    from matplotlib.figure import Figure
+
+    done = [r for r in rows if r.get("status") in _DONE]
+    payback = [x for r in done if (x := _num(r.get("payback_months"))) is not None]
+    never = sum(1 for r in done if _num(r.get("payback_months")) is None)
+    savings = [x / 1e6 for r in done if (x := _num(r.get("savings_3y_usd"))) is not None]
+    recs = Counter(str(r.get("recommendation")) for r in done if r.get("recommendation"))
+
+    charts = {}
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
+    if payback:
+        ax.hist(payback, bins=min(12, max(3, len(payback))), color="#4c72b0", edgecolor="white")
+    ax.set(xlabel="payback of self-hosting (months)", ylabel="learners",
+           title=f"Payback months ({len(payback)} pay back, {never} never)")
+    charts["payback"] = _png(fig)
+
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
+    if savings:
+        ax.hist(savings, bins=min(12, max(3, len(savings))), color="#55a868", edgecolor="white")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set(xlabel="3-year savings of B over A (USD millions; > 0: self-hosting saves)",
+           ylabel="learners", title=f"3-year savings ({len(savings)} learners)")
+    charts["savings"] = _png(fig)
+
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
+    names = ["build", "buy", "hybrid", *sorted(set(recs) - {"build", "buy", "hybrid"})]
+    ax.bar(names, [recs.get(n, 0) for n in names], color=["#c44e52", "#4c72b0", "#8172b2",
+                                                          *["#999999"] * (len(names) - 3)])
+    ax.set(ylabel="learners", title="Recommendations")
+    charts["recommendation"] = _png(fig)
+    return charts
+
+
+def _fmt_usd(v: Any) -> str:
+    x = _num(v)
+    return "" if x is None else f"${x / 1e6:,.2f}M"
+
+
+def _fmt_months(v: Any, status: str) -> str:
+    x = _num(v)
+    if x is None:
+        return "never" if status in _DONE else ""
+    return f"{x:.1f}"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;font-size:0.9rem}th,td{border:1px solid #ddd;padding:4px 8px;
+text-align:left;vertical-align:top}th{background:#f4f4f4}td.num{text-align:right}
+.ok,.skipped{color:#1a7f37}.failed{color:#b3261e;font-weight:bold}.invalid{color:#9a6700;
+font-weight:bold}.charts img{max-width:32%;margin-right:1%}.reason{max-width:40rem;
+font-family:monospace;font-size:0.8rem}
+"""
+
+
+def render_index(rows: Sequence[Mapping[str, Any]], *,
+                 out_dir: Path | None = None) -> str:
+    """The ``index.html`` page for ``rows`` (see :func:`write_index`).
+
+    Examples
+    --------
+    >>> page = render_index([{"row": 2, "learner_id": "<b>x</b>", "learner_name": "",
+    ...                       "safe_id": "b-x-0", "scenario": "bank_support",
+    ...                       "status": "invalid", "reason": "bad"}])
+    >>> "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    True
+    """
+    esc = html.escape
+    counts = Counter(r.get("status") for r in rows)
+    charts = class_charts(rows)
+    lines = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             "<title>buildbuy class reports</title>", f"<style>{_CSS}</style></head><body>",
+             "<h1>Build or buy: class reports</h1>",
+             "<p>" + " · ".join(f'<span class="{s}">{s}: {counts.get(s, 0)}</span>'
+                                for s in STATUSES) + f" · total: {len(rows)}</p>",
+             '<div class="charts">']
+    for name, alt in (("payback", "Distribution of payback months"),
+                      ("savings", "Distribution of 3-year savings"),
+                      ("recommendation", "Recommendation counts")):
+        lines.append(f'<img alt="{alt}" src="data:image/png;base64,{charts[name]}">')
+    lines += ["</div>", "<table><thead><tr><th>row</th><th>learner</th><th>id</th>"
+              "<th>persona</th><th>status</th><th>recommendation</th><th>payback (months)</th>"
+              "<th>3-year savings</th><th>TCO A</th><th>TCO B</th><th>report</th>"
+              "<th>seconds</th><th>reason</th></tr></thead><tbody>"]
+    for r in rows:
+        status = str(r.get("status", ""))
+        sid = str(r.get("safe_id") or "")
+        link = ""
+        if status in _DONE and sid:
+            link = f'<a href="{esc(sid)}.html">report</a>'
+        elif status == "failed" and sid and (out_dir is None or (out_dir / f"{sid}.ipynb")
+                                             .is_file()):
+            link = f'<a href="{esc(sid)}.ipynb">partial notebook</a>'
+        cells = [esc(str(r.get("row", ""))), esc(str(r.get("learner_name") or "")),
+                 esc(str(r.get("learner_id") or "")), esc(str(r.get("scenario") or "")),
+                 f'<span class="{esc(status)}">{esc(status)}</span>',
+                 esc(str(r.get("recommendation") or "")),
+                 _fmt_months(r.get("payback_months"), status),
+                 _fmt_usd(r.get("savings_3y_usd")), _fmt_usd(r.get("tco_a_usd")),
+                 _fmt_usd(r.get("tco_b_usd")), link, esc(_cell(r.get("seconds"))),
+                 f'<div class="reason">{esc(str(r.get("reason") or ""))}</div>']
+        num = {6, 7, 8, 9, 11}
+        lines.append("<tr>" + "".join(f'<td class="num">{c}</td>' if i in num else f"<td>{c}</td>"
+                                      for i, c in enumerate(cells)) + "</tr>")
+    lines += ["</tbody></table>", "<p>Savings and TCO in US dollars, nominal. Payback is the "
+              "month in which self-hosting's cumulative cost falls below the API's; "
+              "\"never\" means not within the learner's horizon.</p>", "</body></html>", ""]
+    return "\n".join(lines)
+
+
+def write_index(out_dir: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write ``index.html`` (atomically) and return its path."""
+    return atomic_write_text(out_dir / "index.html", render_index(rows, out_dir=out_dir))

@@ -1,0 +1,190 @@
+"""Lesson 1 tables: fleets, unit costs, drift, the bottleneck audit and the model's error.
+
+Each function returns a rounded :class:`pandas.DataFrame` built from library calls
+(:mod:`buildbuy.tps`, :mod:`buildbuy.costs`, :mod:`buildbuy.drift`,
+:mod:`buildbuy.bottleneck`), so a lesson cell stays one line and prints stable numbers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from buildbuy import bottleneck, costs, data, drift, tco, tps
+from buildbuy.paths import REPO_ROOT
+from buildbuy.widgets._panel import Table, as_scenario
+
+__all__ = ["audit_table", "fleet_table", "model_accuracy", "overhead_table", "psi_table",
+           "request_tokens", "unit_cost_table"]
+
+
+def request_tokens(scenario: Any) -> tuple[int, int]:
+    """``(prompt_tokens, output_tokens)`` of one request: ``tokens_per_request`` split by
+    ``output_token_share`` (output rounded to a whole token), as :mod:`buildbuy.tco` does."""
+    s = as_scenario(scenario)
+    out = round(s.tokens_per_request * s.output_token_share)
+    return int(s.tokens_per_request - out), int(out)
+
+
+def _peak_tokens_per_s(s: Any) -> float:
+    """First month's peak: ``monthly_tokens x peak_to_average / seconds in a 730-hour month``."""
+    return float(s.monthly_tokens * s.peak_to_average / (tco.HOURS_PER_MONTH * 3600.0))
+
+
+def fleet_table(scenario: Any) -> Table:
+    """GPUs needed for the first month's peak, for the scenario's choice and the alternatives.
+
+    Rows: the scenario's model in bf16 on each GPU of ``data/gpus.csv``, then in fp8 and
+    int4 on its GPU, then a smaller or larger Llama-3.1 model on its GPU. Each row is
+    :func:`buildbuy.tps.size_fleet` at the peak (``monthly_tokens x peak_to_average``
+    spread over a 730-hour month) with the scenario's request shape and per-user latency
+    target. A combination that cannot meet the target shows ``does not fit``.
+    """
+    s = as_scenario(scenario)
+    prompt, output = request_tokens(s)
+    peak = _peak_tokens_per_s(s)
+    other = "llama-3.1-8b" if s.self_host_model != "llama-3.1-8b" else "llama-3.1-70b"
+    cases = [(s.self_host_model, g, "bf16") for g in data.gpu_names()]
+    cases += [(s.self_host_model, s.gpu, p) for p in tps.PRECISIONS if p != "bf16"]
+    cases += [(other, s.gpu, "bf16")]
+    rows = []
+    for model, gpu, precision in cases:
+        row: dict[str, Any] = {"model": model, "gpu": gpu, "weights": precision}
+        try:
+            f = tps.size_fleet(model, gpu, peak_tokens_per_s=peak, prompt_tokens=prompt,
+                               output_tokens=output, precision=precision,
+                               max_ms_per_output_token=s.max_ms_per_output_token)
+        except ValueError:
+            row.update(n_gpus="does not fit", tensor_parallel="", replicas="", batch="",
+                       tokens_per_s_per_gpu="", ms_per_output_token="")
+        else:
+            row.update(n_gpus=f.n_gpus, tensor_parallel=f.tensor_parallel,
+                       replicas=f.replicas, batch=f.batch,
+                       tokens_per_s_per_gpu=round(f.tokens_per_s_per_gpu),
+                       ms_per_output_token=round(f.ms_per_output_token, 1))
+        rows.append(row)
+    return Table(pd.DataFrame(rows, dtype=object).set_index(["model", "gpu", "weights"]))
+
+
+def unit_cost_table(scenario: Any) -> Table:
+    """Self-hosted USD per 1k tokens by hosting mode and utilisation, against the API.
+
+    Throughput: prompt plus output tokens per second per GPU of the scenario's fleet, as
+    :func:`buildbuy.tco.sizing` sizes it for Lesson 2 (at the latency target). Columns:
+    ``usd_per_gpu_hour``,
+    cost per 1k tokens at 100%, 50% and 10% utilisation, the API's blended price, and
+    ``break_even_utilisation`` (above 1: never cheaper than the API).
+    """
+    s = as_scenario(scenario)
+    tok = tco.sizing(s).fleet.tokens_per_s_per_gpu
+    api = costs.api_usd_per_1k_tokens(s.api_model, output_token_share=s.output_token_share)
+    rows = []
+    for hosting in costs.HOSTINGS:
+        usd_h = costs.gpu_usd_per_hour(s.gpu, hosting)
+        row = {"hosting": hosting, "usd_per_gpu_hour": round(usd_h, 2)}
+        for u in (1.0, 0.5, 0.1):
+            row[f"usd_per_1k_at_{u:.0%}"] = round(costs.self_hosted_usd_per_1k_tokens(
+                usd_per_gpu_hour=usd_h, n_gpus=1, tokens_per_s=tok, utilisation=u), 5)
+        row["api_usd_per_1k"] = round(api, 5)
+        row["break_even_utilisation"] = round(costs.break_even_utilisation(
+            s.api_model, output_token_share=s.output_token_share, usd_per_gpu_hour=usd_h,
+            tokens_per_s_per_gpu=tok), 3)
+        rows.append(row)
+    return Table(pd.DataFrame(rows).set_index("hosting"))
+
+
+def psi_table(*, months: int = 12, rows_per_month: int = 2000, drift_month: int = 6,
+              seed: int = 0) -> Table:
+    """Monthly PSI of a seeded stream whose main input drifts gradually from ``drift_month``.
+
+    A covariate-drift stream (:func:`buildbuy.drift.make_stream`, gradual shape, one
+    standard deviation at full drift, spread over three months). Month 1 is the
+    reference; each later month's PSI (:func:`buildbuy.drift.psi`, 10 bins) is compared
+    with the sample-size-aware threshold :func:`buildbuy.drift.psi_threshold` (5% false
+    alarms) and the 0.25 rule of thumb.
+    """
+    n = months * rows_per_month
+    stream = drift.make_stream(n, kind="covariate", shape="gradual",
+                               t0=(drift_month - 1) * rows_per_month,
+                               width=3 * rows_per_month, seed=seed)
+    x1 = stream.x[0, :, 0].reshape(months, rows_per_month)
+    threshold = drift.psi_threshold(rows_per_month, rows_per_month)
+    values = [float(drift.psi(x1[0], x1[m])) for m in range(1, months)]
+    out = pd.DataFrame({"month": np.arange(2, months + 1), "psi": np.round(values, 3),
+                        "alarm (> threshold)": [v > threshold for v in values],
+                        "major (> 0.25)": [v > 0.25 for v in values]}).set_index("month")
+    return Table(out.rename_axis(f"month (threshold {threshold:.3f})"))
+
+
+def overhead_table() -> Table:
+    """The measured host overhead: ``generate()`` and eager steps against CUDA-graph steps.
+
+    From ``measured_naive_generate`` and ``measured_launch_overhead`` (measured on one
+    NVIDIA H100 80GB HBM3 (SXM) and one H200, 2026-11-27).
+    """
+    naive = data.load_table("measured_naive_generate")
+    launch = data.load_table("measured_launch_overhead")
+    graph = launch[(launch["batch"] == 1) & (launch["model"] == "llama-3.1-8b")]
+    graph_ms = float(graph["graph_step_ms"].iloc[0])
+    out = naive[["gpu", "model", "batch", "decode_step_ms", "tokens_per_s"]].copy()
+    out["x CUDA-graph step (batch 1, H100)"] = (out["decode_step_ms"] / graph_ms).round(1)
+    return Table(out.set_index(["gpu", "model", "batch"]))
+
+
+def audit_table(scenario: Any, *, engine: str = "optimized",
+                api_tokens_per_minute: float | None = None) -> Table:
+    """The five-way bottleneck audit of one replica of the scenario's self-hosted model.
+
+    :func:`buildbuy.bottleneck.pipeline_ceilings` at the batch :func:`buildbuy.tps.size_fleet`
+    picks for the scenario, with the scenario's request shape, then
+    :func:`buildbuy.bottleneck.audit`. Resources the scenario gives no figure for
+    (network, API quota) are left out unless passed. Columns: ceiling in output
+    tokens per second, and which one binds.
+    """
+    s = as_scenario(scenario)
+    prompt, output = request_tokens(s)
+    fleet = tps.size_fleet(s.self_host_model, s.gpu, peak_tokens_per_s=_peak_tokens_per_s(s),
+                           prompt_tokens=prompt, output_tokens=output,
+                           max_ms_per_output_token=s.max_ms_per_output_token)
+    ceilings = bottleneck.pipeline_ceilings(
+        s.self_host_model, s.gpu, batch=fleet.batch, prompt_tokens=prompt,
+        output_tokens=output, engine=engine, tensor_parallel=fleet.tensor_parallel,
+        api_tokens_per_minute=api_tokens_per_minute)
+    a = bottleneck.audit(ceilings)
+    out = pd.DataFrame({"output_tokens_per_s": {k: round(v) for k, v in ceilings.items()}})
+    out["role"] = ["binding" if k == a.binding else ("next" if k == a.next_binding else "")
+                   for k in out.index]
+    return Table(out.sort_values("output_tokens_per_s").rename_axis(
+        f"{engine} engine, batch {fleet.batch}: headroom {a.headroom:.1f}x"))
+
+
+@cache
+def _bench_accuracy() -> Any:
+    path = REPO_ROOT / "benchmarks" / "bench_accuracy.py"
+    spec = importlib.util.spec_from_file_location("buildbuy_bench_accuracy", path)
+    if spec is None or spec.loader is None:  # pragma: no cover
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def model_accuracy() -> Table:
+    """Absolute % error of the step-time model, as ``benchmarks/bench_accuracy.py`` reports it.
+
+    Runs the benchmark's own ``calibration_rows`` (the H100 measurements the constants
+    were fitted on) and ``held_out_rows`` (other GPUs, shapes, tensor parallelism, the
+    H200 ``generate()`` loop; nothing fitted) through its ``summary``, so the lesson
+    quotes exactly the benchmark's figures. Needs the repository checkout (the
+    benchmark file is not part of the installed package).
+    """
+    bench = _bench_accuracy()
+    parts = {"calibration (fitted, H100)": bench.summary(bench.calibration_rows()),
+             "held out (not fitted)": bench.summary(bench.held_out_rows())}
+    frames = [df.assign(set=name) for name, df in parts.items()]
+    out = pd.concat(frames).set_index(["set", "phase"])
+    return Table(out[["n", "median_abs_pct", "p90_abs_pct", "max_abs_pct"]].round(1))

@@ -1,0 +1,167 @@
+"""Workshop mode: the code-free lesson dashboards, prepared for one persona and served by Voilà.
+
+``notebooks/dashboards/`` holds one dashboard notebook per lesson (same file
+name as the lesson). Each shows only widgets and charts: its code cells call
+the panels of :mod:`buildbuy.widgets`, and Voilà hides the code.
+
+:func:`prepare` copies the dashboards to ``build/workshop/`` with a papermill
+``injected-parameters`` cell that sets the persona (nothing is executed: Voilà
+runs each page in a fresh kernel when a learner opens it). ``make workshop
+PERSONA=hospital_notes`` runs it and then serves the folder.
+
+Inside a served page, the URL can switch persona without restarting the
+server: ``.../01_physics_of_build_vs_buy.ipynb?persona=retail_search``.
+:func:`load_scenario` reads that query string (Voilà puts it in the kernel's
+``QUERY_STRING`` environment variable).
+
+Examples
+--------
+>>> from buildbuy import workshop
+>>> workshop.persona_from_query("persona=hospital_notes&x=1")
+'hospital_notes'
+>>> workshop.persona_from_query("") is None
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import nbformat
+import yaml
+
+from buildbuy import scenarios
+from buildbuy._validate import bad
+from buildbuy.paths import REPO_ROOT
+
+__all__ = ["cli_main", "dashboard_paths", "load_scenario", "persona_from_query", "prepare"]
+
+#: Where ``make workshop`` writes the prepared dashboards.
+DEFAULT_OUT = REPO_ROOT / "build" / "workshop"
+
+
+def dashboard_paths() -> list[Path]:
+    """The dashboard notebooks, one per lesson, in course order."""
+    return sorted((REPO_ROOT / "notebooks" / "dashboards").glob("[0-9][0-9]_*.ipynb"))
+
+
+def persona_from_query(query_string: str) -> str | None:
+    """The ``persona`` value of a URL query string, or ``None`` when absent.
+
+    Examples
+    --------
+    >>> persona_from_query("persona=retail_search")
+    'retail_search'
+    """
+    values = parse_qs(query_string).get("persona")
+    return values[-1] if values else None
+
+
+def load_scenario(scenario: str = "bank_support",
+                  overrides: Mapping[str, Any] | None = None) -> scenarios.Scenario:
+    """Load the dashboard's scenario; a ``?persona=`` in the Voilà page URL wins.
+
+    Parameters
+    ----------
+    scenario : str
+        The notebook's ``scenario`` parameter (persona name or file path).
+    overrides : mapping, optional
+        The notebook's ``overrides`` parameter, applied on top.
+
+    Raises
+    ------
+    ValueError
+        From :func:`buildbuy.scenarios.load`, naming the persona or field.
+
+    Examples
+    --------
+    >>> load_scenario("hospital_notes", {"horizon_months": 24}).horizon_months
+    24
+    """
+    chosen = persona_from_query(os.environ.get("QUERY_STRING", "")) or scenario
+    return scenarios.load(chosen, **dict(overrides or {}))
+
+
+def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
+            overrides: Mapping[str, Any] | None = None) -> list[Path]:
+    """Write every dashboard to ``out_dir`` with ``persona`` injected as its parameters.
+
+    The persona (and the overrides) are validated first, so a typo fails here
+    with the scenario error, not later in a learner's browser. Dashboards left
+    in ``out_dir`` by an earlier run are replaced; other files are left alone.
+
+    Parameters
+    ----------
+    persona : str
+        A name from :func:`buildbuy.scenarios.persona_names` or a YAML/JSON path.
+    out_dir : str or Path
+        The folder Voilà will serve.
+    overrides : mapping, optional
+        Scenario fields to change, e.g. ``{"monthly_tokens": 5e9}``.
+
+    Returns
+    -------
+    list of Path
+        The prepared notebooks, in course order.
+    """
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    if not isinstance(persona, str) or not persona:
+        raise bad("persona", persona, f"a persona name ({', '.join(scenarios.persona_names())}) "
+                                      "or a path to a scenario file")
+    as_path = Path(persona)
+    if as_path.suffix in {".yaml", ".yml", ".json"}:
+        persona = str(as_path.resolve())  # Voilà runs the kernel in out_dir
+    scenarios.load(persona, **dict(overrides or {}))  # fail early, with the field named
+    sources = dashboard_paths()
+    if not sources:
+        raise FileNotFoundError(f"no dashboard notebooks in {REPO_ROOT / 'notebooks/dashboards'}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in sources:
+        nb = load_notebook_node(str(src))  # papermill's reader: every cell gets its tags list
+        nb = parameterize_notebook(nb, {"scenario": persona, "overrides": dict(overrides or {})},
+                                   comment="Workshop persona (buildbuy.workshop.prepare)")
+        nb.metadata.pop("papermill", None)
+        dst = out / src.name
+        nbformat.write(nb, dst)
+        written.append(dst)
+    return written
+
+
+def _override(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise bad("--set", text, "KEY=VALUE, e.g. monthly_tokens=5e9")
+    return key, yaml.safe_load(value)
+
+
+def cli_main(argv: Sequence[str] | None = None) -> int:
+    """``buildbuy workshop [--persona NAME] [--out DIR] [--set KEY=VALUE ...]``."""
+    parser = argparse.ArgumentParser(
+        prog="buildbuy workshop",
+        description="Prepare the lesson dashboards for one persona (then serve the folder "
+                    "with voila; `make workshop` does both).")
+    parser.add_argument("--persona", default="bank_support",
+                        help="persona name or scenario file (default: bank_support)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override one scenario field (repeatable)")
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        overrides = dict(_override(o) for o in args.overrides)
+        paths = prepare(args.persona, args.out, overrides=overrides)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"buildbuy workshop: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"prepared {path}")
+    return 0

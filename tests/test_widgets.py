@@ -1,0 +1,259 @@
+"""Headless tests of the lesson panels: set a control's value, check result and figure.
+
+No kernel and no browser: ipywidgets fires ``observe`` handlers synchronously
+when ``.value`` is set, so a panel recomputes and redraws inside the test.
+Expected numbers are recomputed here from the library (or by hand) and
+compared with what the panel shows.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+
+import ipywidgets as w
+import numpy as np
+import pytest
+
+from buildbuy.widgets._panel import Chart, Panel, figure_png, new_figure
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _png(panel: Panel) -> bytes:
+    return figure_png(panel.figure)
+
+
+def _toy() -> Panel:
+    def draw(fig, v, r):
+        fig.axes[0].plot([0, 1], [0, r["y"]])
+
+    return Panel("toy", {"x": w.IntSlider(value=2, min=0, max=10)},
+                 compute=lambda v: _toy_compute(v["x"]), draw=draw,
+                 describe=lambda r: f"y = {r['y']}")
+
+
+def _toy_compute(x: int) -> dict[str, int]:
+    if x == 7:
+        raise ValueError("x=7 is invalid: must be anything but 7")
+    return {"y": 3 * x}
+
+
+# --------------------------------------------------------------------------- the panel base
+
+
+def test_panel_recomputes_and_redraws_when_a_value_is_set() -> None:
+    p = _toy()
+    assert p.result == {"y": 6} and p.text == "y = 6"
+    before = _png(p)
+    p.controls["x"].value = 5
+    assert p.result == {"y": 15} and p.text == "y = 15"
+    assert _png(p) != before
+    assert p.n_updates == 2
+
+
+def test_panel_shows_library_error_and_recovers() -> None:
+    p = _toy()
+    p.controls["x"].value = 7
+    assert p.result is None
+    assert p.error == "x=7 is invalid: must be anything but 7"
+    assert p.text.startswith("Not computed: x=7 is invalid")
+    p.controls["x"].value = 4
+    assert p.error is None and p.result == {"y": 12}
+
+
+def test_mimebundle_holds_widget_view_and_static_fallback() -> None:
+    p = _toy()
+    bundle = p._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG") and png == p._image.value
+    assert bundle["text/plain"] == "toy\ny = 6"
+
+
+def test_png_is_deterministic_and_unstamped() -> None:
+    a, b = figure_png(_toy().figure), figure_png(_toy().figure)
+    assert a == b
+    assert b"matplotlib version" not in a and b"Software" not in a
+
+
+def test_chart_bundle_is_static_only() -> None:
+    chart = Chart(new_figure(), "caption")
+    bundle = chart._repr_mimebundle_()
+    assert set(bundle) == {"image/png", "text/plain"} and bundle["text/plain"] == "caption"
+
+
+def test_widgets_package_lists_only_real_entry_points() -> None:
+    import buildbuy.widgets as bw
+
+    with pytest.raises(AttributeError):
+        bw.no_such_panel  # noqa: B018
+
+
+# --------------------------------------------------------------------------- lesson panels
+
+needs_tps = pytest.mark.skipif(not (_has("buildbuy.tps") and _has("buildbuy.costs")),
+                               reason="buildbuy.tps / buildbuy.costs not written yet")
+needs_tco = pytest.mark.skipif(not _has("buildbuy.tco"), reason="buildbuy.tco not written yet")
+
+
+@pytest.fixture(scope="module")
+def bank():
+    from buildbuy import scenarios
+
+    return scenarios.load("bank_support")
+
+
+@needs_tps
+def test_decode_panel_matches_tps_and_reacts_to_batch(bank) -> None:
+    from buildbuy import tps
+    from buildbuy.widgets import decode_panel
+
+    p = decode_panel(bank, batch=1)
+    assert p.error is None
+    before_png, before = _png(p), p.result["tokens_per_s"]
+    p.controls["batch"].value = 8
+    est = tps.decode(bank.self_host_model, bank.gpu, batch=8, context=2048)
+    assert p.result["tokens_per_s"] == pytest.approx(est.tokens_per_s)
+    assert p.result["tokens_per_s_per_user"] == pytest.approx(est.tokens_per_s_per_user)
+    assert p.result["tokens_per_s"] > before
+    assert _png(p) != before_png
+    assert f"{est.tokens_per_s:,.0f} tokens/s in total" in p.text
+
+
+@needs_tps
+def test_decode_panel_reports_a_batch_that_does_not_fit(bank) -> None:
+    from buildbuy import tps
+    from buildbuy.widgets import decode_panel
+
+    p = decode_panel(bank, batch=1)
+    p.controls["context"].value = 32768
+    cap = tps.max_batch(bank.self_host_model, bank.gpu, context=32768)
+    assert p.result is None or p.result["max_batch"] == cap
+    p.controls["batch"].value = 512
+    assert cap < 512
+    assert p.result is None and "batch" in p.error
+
+
+@needs_tps
+def test_decode_panel_starts_computed_for_every_persona() -> None:
+    from buildbuy import scenarios
+    from buildbuy.widgets import decode_panel
+
+    for name in scenarios.persona_names():
+        p = decode_panel(scenarios.load(name))
+        assert p.error is None, (name, p.error)
+
+
+@needs_tps
+def test_unit_cost_panel_cost_scales_as_one_over_utilisation(bank) -> None:
+    from buildbuy.widgets import unit_cost_panel
+
+    p = unit_cost_panel(bank, utilisation=0.5)
+    half = p.result["self_usd_per_1k_tokens"]
+    p.controls["utilisation"].value = 0.25
+    assert p.result["self_usd_per_1k_tokens"] == pytest.approx(2 * half, rel=1e-9)
+    r = p.result
+    even = r["break_even_utilisation"]
+    if even is not None:
+        assert r["self_full_load_usd_per_1k_tokens"] / even == pytest.approx(
+            r["api_usd_per_1k_tokens"])
+
+
+@needs_tps
+def test_api_bill_panel_is_linear_in_volume(bank) -> None:
+    from buildbuy import costs
+    from buildbuy.widgets import api_bill_panel
+
+    p = api_bill_panel(bank)
+    p.controls["monthly_tokens"].value = 1e9
+    one = p.result["monthly_usd"]
+    p.controls["monthly_tokens"].value = 1e10
+    assert p.result["monthly_usd"] == pytest.approx(10 * one, rel=1e-6)
+    expected = costs.monthly_api_cost_usd(bank.api_model, monthly_tokens=1e10,
+                                          output_token_share=bank.output_token_share)
+    assert p.result["monthly_usd"] == pytest.approx(expected)
+
+
+@needs_tps
+def test_batching_chart_and_roofline_render() -> None:
+    from buildbuy.widgets import batching_chart, roofline_chart
+
+    for chart in (roofline_chart(), batching_chart("retail_search")):
+        assert figure_png(chart.figure).startswith(b"\x89PNG") and chart.text
+
+
+@needs_tco
+def test_tco_panel_volume_moves_a_and_b(bank) -> None:
+    from buildbuy import tco
+    from buildbuy.widgets import tco_panel
+
+    p = tco_panel(bank)
+    before_png, before = _png(p), dict(p.result["tco_usd"])
+    p.controls["monthly_tokens"].value = 1e11  # the slider's top: above every persona
+    expected = tco.compare(bank.replace(monthly_tokens=p.controls["monthly_tokens"].value))
+    assert p.result["tco_usd"]["A"] == pytest.approx(expected.tco_usd["A"])
+    assert p.result["tco_usd"]["B"] == pytest.approx(expected.tco_usd["B"])
+    assert p.result["npv_usd"]["A"] == pytest.approx(expected.npv_usd["A"])
+    assert p.result["npv_usd"]["B"] == pytest.approx(expected.npv_usd["B"])
+    assert p.result["crossover_month"] == (
+        None if expected.crossover_month is None else pytest.approx(expected.crossover_month))
+    assert p.result["tco_usd"]["A"] > before["A"]
+    assert _png(p) != before_png
+    p.controls["hosting"].value = "cloud_on_demand"
+    p.controls["annual_growth"].value = 0.0
+    expected = tco.compare(bank.replace(monthly_tokens=1e11, hosting="cloud_on_demand",
+                                        annual_growth=0.0))
+    assert p.result["tco_usd"]["B"] == pytest.approx(expected.tco_usd["B"])
+    assert np.allclose(p.result["cumulative"]["B"], expected.cumulative["B"])
+
+
+@needs_tco
+def test_board_panel_matches_compare_and_only_the_multiple_moves_the_naive_value(bank) -> None:
+    from buildbuy import tco
+    from buildbuy.widgets import board_panel
+
+    p = board_panel(bank)
+    ev = tco.compare(bank).enterprise_value
+    assert p.result["npv_fcf_usd"] == pytest.approx(ev.npv_fcf_usd)
+    assert p.result["ebitda_multiple_usd"] == pytest.approx(ev.ebitda_multiple_usd)
+    before, before_png = dict(p.result), _png(p)
+    p.controls["ev_ebitda_multiple"].value = 10.0
+    assert p.result["ebitda_multiple_usd"] == pytest.approx(
+        before["delta_ebitda_usd"] * 10.0)
+    assert p.result["npv_fcf_usd"] == pytest.approx(before["npv_fcf_usd"])
+    assert _png(p) != before_png
+    p.controls["discount_rate"].value = 0.15
+    moved = tco.compare(bank.replace(discount_rate=0.15, ev_ebitda_multiple=10.0))
+    assert p.result["npv_fcf_usd"] == pytest.approx(moved.enterprise_value.npv_fcf_usd)
+
+
+@needs_tco
+def test_sla_panel_credit_follows_the_schedule(bank) -> None:
+    from buildbuy import costs, sla
+    from buildbuy.widgets import sla_panel
+
+    p = sla_panel(bank)
+    bill = costs.monthly_api_cost_usd(bank.api_model, monthly_tokens=bank.monthly_tokens,
+                                      output_token_share=bank.output_token_share)
+    api = p.result["table"].iloc[0]
+    expected = sla.evaluate(sla.beta_availability(0.999, 0.002),
+                            usd_per_downtime_hour=bank.opportunity_usd_per_month / 730.0,
+                            schedule=sla.AWS_BEDROCK, monthly_bill_usd=bill)
+    assert api["credit_usd"] == pytest.approx(expected.credit_usd)
+    assert api["downtime_cost_usd"] == pytest.approx(expected.downtime_cost_usd)
+    p.controls["schedule"].value = sla.VERTEX_GEMINI.name
+    assert p.result["table"].iloc[0]["credit_usd"] != pytest.approx(expected.credit_usd)
+
+
+@needs_tco
+def test_scenario_memo_passes_its_own_check_for_every_persona() -> None:
+    from buildbuy import memo, scenarios
+    from buildbuy.widgets import scenario_memo
+
+    for name in scenarios.persona_names():
+        m = scenario_memo(name)
+        assert m.strategy in ("build", "buy", "hybrid")
+        assert [h for h, _ in m.sections] == list(memo.REQUIRED_SECTIONS)
