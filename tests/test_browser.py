@@ -265,6 +265,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
            f"--ServerApp.root_dir={root}",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--LabApp.expose_app_in_browser=True",
            "--LabServerApp.workspaces_dir=" + str(tmp_path / "lab-workspaces")]
     server = start_server(cmd, tmp=tmp_path, cwd=root, token=token, port=port,
                           ready_path="/api/status")
@@ -301,6 +302,15 @@ _OUTPUT_FINGERPRINT = """
   const images = [...scope.querySelectorAll('.widget-image, .jupyter-widgets img')]
       .map(e => e.getAttribute('src') || '').join('|');
   return html + '\\n#images:' + images;
+}
+"""
+
+
+#: JS: the current notebook's kernel is connected and idle (needs expose_app_in_browser).
+_KERNEL_READY = """
+() => {
+  const kernel = window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
 }
 """
 
@@ -344,9 +354,9 @@ def test_lab_runs_lesson_01_and_slider_drives_the_panel(browser: object,
     try:
         page.goto(server.url(f"/lab/tree/{notebook.name}"), timeout=RUN_TIMEOUT_MS)
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RUN_TIMEOUT_MS)
-        # kernel started and idle before we run anything
-        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-            timeout=RUN_TIMEOUT_MS)
+        # The kernel is connected and idle before we run anything (a Run All sent
+        # while the session is still starting is dropped).
+        page.wait_for_function(_KERNEL_READY, timeout=RUN_TIMEOUT_MS, polling=250)
 
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -392,12 +402,23 @@ def test_lab_runs_lesson_01_and_slider_drives_the_panel(browser: object,
         probe = "[data-bb-probe='1']"
         readout = page.locator(f"{probe} .widget-readout").first
         before, value_before = page.evaluate(_OUTPUT_FINGERPRINT, probe), readout.inner_text()
-        _drag_slider(page, slider, dx_px=80)
+        # One step down with the keyboard, as a learner tabbing to the slider would
+        # (a smaller batch always still fits in memory); up if it sits at its minimum.
+        slider.focus()
+        page.keyboard.press("ArrowLeft")
+        if readout.inner_text() == value_before:
+            page.keyboard.press("ArrowRight")
         after = _wait_changed(page, before, probe)
         value_after = readout.inner_text()
         assert value_after != value_before, f"the slider did not move ({value_before})"
         assert after != before, (f"moving the slider {value_before} -> {value_after} changed "
                                  "neither the numbers nor the chart")
+        # ... and by mouse: drag the handle, as in the room.
+        before, value_before = after, value_after
+        _drag_slider(page, slider, dx_px=-40)
+        after = _wait_changed(page, before, probe)
+        assert readout.inner_text() != value_before, "dragging did not move the slider"
+        assert after != before, "dragging the slider changed neither the numbers nor the chart"
         assert not _widget_errors(page)
     finally:  # the screenshot is the artefact to look at, pass or fail
         page.screenshot(path=str(ARTEFACTS / "lab.png"), full_page=False)

@@ -392,7 +392,8 @@ def test_owned_hourly_cost_from_the_scenario_fields() -> None:
             * (S.power_draw_share * S.pue * 730 * S.electricity_usd_per_kwh
                + S.colo_usd_per_kw_month)) / (gpus.sum() * 730)
     assert tco_hourly == pytest.approx(hand, rel=1e-9)
-    # measured: 1.953 $/GPU-hour (8, 16, 16 GPUs) against 1.704 levelised, +15%
+    # measured: $1.95 per GPU-hour with 8, 16, 16 GPUs by year (+15% on the levelised
+    # $1.70) and $2.14 with 16, 16, 24 (+26%): a late top-up resold at 30% is dear
     assert 1.0 < tco_hourly / hourly < 1.35
 
 
@@ -430,6 +431,9 @@ def test_tornado_agrees_with_the_scalar_model() -> None:
     row = t.loc["api_price_decline"]
     assert row.metric_high == pytest.approx(
         _npv_gap(S.replace(api_price_decline=row.high)), rel=1e-9)
+    row = t.loc["peak_to_average"]        # re-sizes the fleet inside the vectorised path
+    assert row.metric_high == pytest.approx(
+        _npv_gap(S.replace(peak_to_average=row.high)), rel=1e-9)
     row = t.loc["months_to_production"]   # whole months: a separate, non-vectorised path
     assert row.metric_low == pytest.approx(
         _npv_gap(S.replace(months_to_production=int(row.low))), rel=1e-9)
@@ -480,9 +484,9 @@ def test_every_persona_value_is_sourced() -> None:
         assert pd.to_datetime(raw["as_of"], format="%Y-%m-%d")
         sources = raw.get("sources", {})
         for key, value in raw.items():
-            if key in fields and key not in ("name", "title", "description"):
-                if value != fields[key].default:
-                    assert str(sources.get(key, "")).strip(), (name, key)
+            if (key in fields and key not in ("name", "title", "description")
+                    and value != fields[key].default):
+                assert str(sources.get(key, "")).strip(), (name, key)
 
 
 def test_api_prices_match_the_published_list() -> None:

@@ -83,7 +83,8 @@ def test_built_memo_has_sections_in_order_and_quotes_figures() -> None:
     assert md.startswith("# Support assistant: build or buy\n")
     assert "B costs $845k against $1.23M for A." in md
     assert "B saves 31.5% and pays back in 14.2 months." in md
-    assert "We recommend to **build**." in md
+    assert "We recommend to **build**: fine-tune an open model" in md
+    assert "a **hybrid**: start on the API" in _memo(strategy="hybrid").markdown
     assert "| Payback | 14.2 months |" in md
     assert "| Crossover | never within the horizon |" in md
     assert "- **GPU prices fall.** Mitigation: lease, do not buy" in md

@@ -111,6 +111,31 @@ def test_allreduce_eight_gpus_by_hand():
     assert est.breakdown_ms["interconnect_ms"] == pytest.approx(2 * 126 * one_ms)
 
 
+def test_prompt_tokens_in_a_decode_step_run_at_the_prefill_rate():
+    """Chunked prefill: c prompt tokens add 2P c / F_prefill and their attention at ctx/2."""
+    kw = dict(batch=64, context=1024)
+    a = tps.decode("llama-3.1-8b", H100, **kw)
+    b = tps.decode("llama-3.1-8b", H100, prefill_tokens=256, **kw)
+    f_dec = CAL.decode_flops_efficiency * 989e12
+    f_pre = CAL.prefill_flops_efficiency * 989e12
+    p = 8.03e9 - 128_256 * 4096
+    attn_per_ctx_token = 4 * 32 * 128 * 32
+    extra_ms = (2 * p * 256 + attn_per_ctx_token * 256 * 1024 / 2) / f_pre * 1e3
+    assert b.roofline_ms["compute_ms"] - a.roofline_ms["compute_ms"] == pytest.approx(extra_ms)
+    # at the decode rate the same work would take 10% less time: 0.628 vs 0.699 of peak
+    assert f_pre < f_dec
+    # and the prompt tokens stream no extra weights of a dense model
+    assert b.roofline_ms["memory_ms"] == pytest.approx(a.roofline_ms["memory_ms"])
+
+
+def test_tensor_parallel_scaling_matches_databricks_within_10pct():
+    """Held-out: Llama-2-70B batch 1, 8 vs 4 A100-40GB took 0.70x the time (Databricks 2023)."""
+    def step(tp: int) -> float:
+        return tps.decode("llama-2-70b", "A100-40GB", batch=1, context=512,
+                          tensor_parallel=tp).step_ms
+    assert step(8) / step(4) == pytest.approx(0.70, rel=0.10)
+
+
 def test_max_batch_by_hand():
     usable = 80 * 2**30 / 1e9 * 0.9
     free = usable - 16.06

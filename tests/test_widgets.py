@@ -257,3 +257,72 @@ def test_scenario_memo_passes_its_own_check_for_every_persona() -> None:
         m = scenario_memo(name)
         assert m.strategy in ("build", "buy", "hybrid")
         assert [h for h, _ in m.sections] == list(memo.REQUIRED_SECTIONS)
+
+
+# --------------------------------------------------------------------------- lesson tables
+
+
+@needs_tps
+def test_decode_and_kv_tables_match_tps_and_hand_values() -> None:
+    from buildbuy import tps
+    from buildbuy.widgets import decode_table, kv_table
+
+    t = decode_table("retail_search", context=2048).frame
+    est = tps.decode("llama-3.1-8b", "H100-SXM", batch=8, context=2048)
+    assert t.loc[8, "tokens_per_s"] == round(est.tokens_per_s)
+    kv = kv_table("retail_search").frame
+    # Llama-3.1-8B: 2 (K, V) x 32 layers x 8 KV heads x 128 head dim x 2 bytes = 131,072
+    assert (kv["kv_bytes_per_token"] == 131_072).all()
+    assert kv.loc[8192, "kv_gb_per_sequence"] == round(131_072 * 8192 / 1e9, 3)
+    assert kv.loc[2048, "max_batch"] == tps.max_batch("llama-3.1-8b", "H100-SXM", context=2048)
+
+
+@needs_tps
+def test_unit_cost_table_scales_with_utilisation_and_break_even(bank) -> None:
+    from buildbuy.widgets import unit_cost_table
+
+    t = unit_cost_table(bank).frame
+    for _, row in t.iterrows():
+        assert row["usd_per_1k_at_10%"] == pytest.approx(10 * row["usd_per_1k_at_100%"],
+                                                         rel=0.05)
+        assert row["break_even_utilisation"] == pytest.approx(
+            row["usd_per_1k_at_100%"] / row["api_usd_per_1k"], rel=0.06)
+
+
+@needs_tps
+def test_psi_table_is_seeded_and_sees_the_drift() -> None:
+    from buildbuy.widgets import psi_table
+
+    a, b = psi_table(seed=3).frame, psi_table(seed=3).frame
+    assert a.equals(b)
+    assert not a.loc[2:4, "alarm (> threshold)"].all()
+    assert a.loc[10:12, "major (> 0.25)"].all()
+
+
+@needs_tco
+def test_tco_tables_add_up_to_compare(bank) -> None:
+    from buildbuy import tco
+    from buildbuy.widgets import cost_by_category, headline
+
+    c = tco.compare(bank)
+    t = cost_by_category(c).frame
+    assert t.loc["total", "A: API, $k"] == pytest.approx(c.tco_usd["A"] / 1e3, abs=0.5)
+    assert t.loc["total", "B: self-host, $k"] == pytest.approx(c.tco_usd["B"] / 1e3, abs=0.5)
+    h = headline(c).frame
+    assert h["NPV of costs B, $M"] == round(c.npv_usd["B"] / 1e6, 2)
+    assert h["recommendation"] == c.recommendation
+
+
+@needs_tps
+def test_static_batching_slot_use_follows_the_harmonic_rule() -> None:
+    from buildbuy.widgets import static_batching_table
+
+    t = static_batching_table("retail_search", seed=1).frame
+    assert t.loc[1, "slot_use_static"] == 1.0
+    assert t["slot_use_static"].is_monotonic_decreasing
+    # E[longest of B exponential lengths] = mean x H_B; the simulated share sits near 1/H_B
+    h = {b: sum(1 / k for k in range(1, b + 1)) for b in t.index}
+    for b in t.index:
+        assert t.loc[b, "1/H_B"] == round(1 / h[b], 3)
+        assert t.loc[b, "slot_use_static"] == pytest.approx(1 / h[b], abs=0.05)
+    assert (t["tokens_per_s_static"] <= t["tokens_per_s_continuous"]).all()

@@ -95,6 +95,9 @@ class CheckResult:
     def __str__(self) -> str:
         return f"{_ICON[self.status]} {self.question_id}: {self.message}"
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_markdown_(self) -> str:
         return f"{_ICON[self.status]} **{self.question_id}**: {self.message}"
 

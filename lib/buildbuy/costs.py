@@ -103,9 +103,11 @@ def owned_assumptions(scenario: Any, gpu: str | GPU | None = None) -> OwnedAssum
 
     The hourly charge levels the purchase over its book life (capital recovery). The TCO
     instead holds the servers for the horizon and resells them at
-    ``residual_value_share``; for the ``bank_support`` persona the TCO's owned cost per
-    GPU-hour actually serving is about 15% above this levelised figure (see
-    ``tests/test_consistency.py``).
+    ``residual_value_share``, and idles none of it; so for the ``bank_support`` persona
+    the TCO's owned cost per GPU-hour in service is 15% (fleet of 8, 16, 16 GPUs by
+    year) to 26% (16, 16, 24) above this levelised figure, the more so the later a
+    server is bought: one bought for the last year and resold at 30% loses 70% of its
+    price in twelve months (measured in ``tests/test_consistency.py``).
 
     Examples
     --------

@@ -49,7 +49,6 @@ Convention = Literal["numpy", "excel"]
 _CONVENTIONS = ("numpy", "excel")
 
 
-
 def _rate(name: str, value: object) -> float:
     """A finite per-period rate strictly above -100 %."""
     r = finite(name, value)
@@ -107,7 +106,6 @@ def discount_factors(rate: float, n_periods: int) -> np.ndarray:
     r = _rate("rate", rate)
     n = integer("n_periods", n_periods, minimum=1)
     return (1.0 + r) ** -np.arange(n, dtype=float)
-
 
 
 def npv(rate: float | np.ndarray, cashflows: object, *,
@@ -172,7 +170,6 @@ def npv(rate: float | np.ndarray, cashflows: object, *,
                   f"a scalar or an array matching cashflows.shape[:-1] = {cf.shape[:-1]}"
                   ) from None
     return float(value) if np.ndim(value) == 0 else value
-
 
 
 def _sign_changes(cf: np.ndarray) -> int:
@@ -325,7 +322,6 @@ def mirr(cashflows: object, finance_rate: float, reinvest_rate: float) -> float:
     return float((fv_in / pv_out) ** (1.0 / n_periods) - 1.0)
 
 
-
 def payback_period(cashflows: object, rate: float | None = None) -> float | None:
     """Periods until the cumulative flows are paid back, interpolated within a period.
 
@@ -379,7 +375,6 @@ def payback_period(cashflows: object, rate: float | None = None) -> float | None
         return 0.0
     k = int(negative[-1])
     return float(k + (-cum[k]) / flows[k + 1])
-
 
 
 def straight_line_depreciation(cost_usd: float, life_periods: int, *,
@@ -496,7 +491,6 @@ def annualised_capital_charge(capex_usd: float, rate: float, n: float, *,
     r = _rate("rate", rate)
     periods = positive("n", n)
     return float((capex - salvage / (1.0 + r) ** periods) * capital_recovery_factor(r, periods))
-
 
 
 def _asset(cost_usd: object, life_periods: object, salvage_usd: object) -> tuple[float, int, float]:

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from buildbuy._validate import bad, finite_array, non_negative, positive, share
+from buildbuy.costs import HOURS_PER_MONTH  # 8,760 / 12: one month convention for the course
 
 __all__ = [
     "AWS_BEDROCK",
@@ -53,9 +54,6 @@ __all__ = [
     "expected_downtime_hours",
     "latency_attainment",
 ]
-
-#: Hours in an average month of a 365-day year (8,760 / 12).
-HOURS_PER_MONTH = 730.0
 
 
 @dataclass(frozen=True)

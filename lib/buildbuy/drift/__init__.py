@@ -23,9 +23,11 @@ from buildbuy.drift.batch import (
 from buildbuy.drift.costs import (
     compare_policies,
     cost_lines,
+    drift_capacity_days_per_year,
     engineer_usd_per_day,
     policy_params,
     retrain_cost_usd,
+    uncovered_engineer_days,
     vendor_costs,
 )
 from buildbuy.drift.policies import (
@@ -49,8 +51,9 @@ __all__ = [
     "DDM", "DRIFT_FIELDS", "KINDS", "MONITORS", "POLICIES", "SHAPES", "PageHinkley",
     "PolicyParams", "SimResult", "Stream", "accuracy", "accuracy_over_time",
     "binned_shares", "blind_spot", "cbpe_accuracy", "compare_policies", "concept_paths",
-    "cost_lines", "ddm", "drift_weights", "engineer_usd_per_day", "js_distance",
+    "cost_lines", "ddm", "drift_capacity_days_per_year", "drift_weights",
+    "engineer_usd_per_day", "js_distance",
     "ks_test", "make_stream", "model_proba", "page_hinkley", "policy_params", "psi",
     "psi_threshold", "reference_threshold", "retrain_cost_usd", "simulate",
-    "simulate_policies", "vendor_costs",
+    "simulate_policies", "uncovered_engineer_days", "vendor_costs",
 ]

@@ -29,6 +29,13 @@ RATIONALE_LABELS: dict[str, str] = {
 #: One printed page of prose at 11 pt holds about 500-600 words; we allow 650.
 MAX_WORDS: int = 650
 STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid")
+#: The opening sentence of the Recommendation section, per strategy.
+STRATEGY_SENTENCES: dict[str, str] = {
+    "build": "We recommend to **build**: fine-tune an open model and serve it ourselves.",
+    "buy": "We recommend to **buy**: serve the workload through a provider's API.",
+    "hybrid": "We recommend a **hybrid**: start on the API and keep self-hosting ready to "
+              "switch on.",
+}
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -176,7 +183,7 @@ def build_memo(
     )
     sections = (
         ("Business problem", _fill("problem", problem, figs)),
-        ("Recommendation", f"We recommend to **{strategy}**.\n\n{why}"),
+        ("Recommendation", f"{STRATEGY_SENTENCES[strategy]}\n\n{why}"),
         ("Financial impact", f"{table}\n\n{_fill('impact', impact, figs)}"),
         ("Risks and mitigations", "\n".join(risk_lines)),
         ("Call to action", _fill("call_to_action", call_to_action, figs)),

@@ -35,7 +35,7 @@ GPU, ``allreduce_bus_efficiency`` = 0.64 / 0.76 / 0.82 of the link for 2 / 4 / 8
 fitted to NCCL all-reduce times profiled on an 8 x H100 DGX by Microsoft's Vidur
 (:mod:`buildbuy.tps.comm` has the rows, the fit and the source); the 8-GPU share matches the
 370 of 450 GB/s NVIDIA's NCCL maintainer quotes. They replace a flat 16 us plus the full
-line rate (kipply, 2022), which priced a 13 MB all-reduce over 8 GPUs 22% too cheap.
+line rate (kipply, 2022), which priced a 13 MB all-reduce over 8 GPUs at 67 us, not 97 us.
 ``inter_node_gbps`` is the 25 GB/s per GPU between nodes of NVIDIA's aiconfigurator system
 files; ``memory_utilisation`` is vLLM's default ``gpu_memory_utilization=0.9``.
 """

@@ -18,8 +18,8 @@ Where the constants come from
 -----------------------------
 Not from our fitted data. They are least-squares fits (:func:`fit_allreduce`) to NCCL
 all-reduce times that Microsoft's Vidur simulator profiled on an 8 x H100 DGX
-(``microsoft/vidur`` ``data/profiling/network/h100_dgx/all_reduce.csv`` @ e26eb8f, median
-of 3 runs); :data:`H100_DGX_ALLREDUCE_US` holds the rows used, 19 of its ~3,000:
+(``microsoft/vidur`` ``data/profiling/network/h100_dgx/all_reduce.csv`` @ e26eb8f, the
+median of its repeats); :data:`H100_DGX_ALLREDUCE_US` holds the rows used, 19 of its ~3,000:
 
 ====  ==========  ==============  =========================================
 N     alpha (us)  bus bandwidth   eta = bus bandwidth / 450 GB/s
@@ -37,16 +37,18 @@ fitted latencies, passes within 0.4 us of each.
 For group sizes between the measured ones ``eta`` is interpolated linearly in ``N``; above 8
 it stays at the 8-GPU value.
 
-What it leaves out: serving engines replace NCCL by one-shot custom all-reduce kernels for
-small messages (vLLM, TensorRT-LLM), a few microseconds faster than ``alpha`` at batch 1;
-NVLink SHARP (NVLS) raises the 8-GPU bus bandwidth to ~480 GB/s for messages of hundreds of
-MB, far above the 1-60 MB a decode step sends. The fit's largest error over the rows is
-20% (the 1 MB row at N=8, where NCCL switches protocol).
+What it leaves out: serving engines (vLLM, TensorRT-LLM) replace NCCL by custom one-shot
+all-reduce kernels for small messages, which can be much faster at batch 1: an NVLink-SHARP
+all-reduce of 1-64 KB over 8 Hopper GPUs took 5.5-8 us in microsoft/mscclpp pull request 507,
+against ``alpha(8)`` = 34 us here. NVLink SHARP also raises the 8-GPU bus bandwidth to
+~480 GB/s for messages of hundreds of MB, far above the 1-60 MB a decode step sends. The
+fit's largest error over the rows is 19% (the 1 MB row at N=8, where NCCL switches
+protocol).
 
 Examples
 --------
 >>> from buildbuy.data import get_gpu
->>> round(allreduce_ms(get_gpu("H100-SXM"), 8, 16 * 2**20) * 1e3)  # 16 MiB over 8 GPUs: 115 us measured
+>>> round(allreduce_ms(get_gpu("H100-SXM"), 8, 16 * 2**20) * 1e3)  # measured: 115 us
 114
 """
 

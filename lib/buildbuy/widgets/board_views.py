@@ -88,13 +88,17 @@ def scenario_memo(scenario: Any) -> memo.Memo:
                            "needs {months_to_production_b} of procurement, fine-tuning "
                            "and hardening."),
     }
+    be = figs["break_even_monthly_tokens"].value
+    revisit = ("revisit the decision when volume passes {break_even_monthly_tokens} a month"
+               if be is not None and be > s.monthly_tokens else
+               "revisit the decision each year as volume and prices move")
     action = {"build": "Approve the hardware and the team for self-hosting, with a review "
                        "of the volume forecast after the first quarter in production.",
-              "buy": "Approve the API contract with the SLA terms of Lesson 3, and revisit "
-                     "the decision when volume passes {break_even_monthly_tokens} a month.",
-              "hybrid": "Approve the API now for launch, and a self-hosting pilot to take "
-                        "over the steady share of traffic once volume passes "
-                        "{break_even_monthly_tokens} a month."}[strategy]
+              "buy": "Approve the API contract with the SLA terms of Lesson 3, and " + revisit
+                     + ".",
+              "hybrid": "Approve the API now for launch, and a self-hosting pilot sized for "
+                        "the steady base of the traffic, with a go or no-go review after its "
+                        "first quarter."}[strategy]
     m = memo.build_memo(
         title=f"{s.title}: build or buy?",
         problem=(f"{s.description} It handles {{monthly_tokens}} a month today, growing "

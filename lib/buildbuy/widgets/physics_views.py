@@ -19,7 +19,7 @@ from buildbuy.paths import REPO_ROOT
 from buildbuy.widgets._panel import Table, as_scenario
 
 __all__ = ["audit_table", "fleet_table", "model_accuracy", "overhead_table", "psi_table",
-           "request_tokens", "unit_cost_table"]
+           "request_tokens", "static_batching_table", "unit_cost_table"]
 
 
 def request_tokens(scenario: Any) -> tuple[int, int]:
@@ -68,6 +68,41 @@ def fleet_table(scenario: Any) -> Table:
                        ms_per_output_token=round(f.ms_per_output_token, 1))
         rows.append(row)
     return Table(pd.DataFrame(rows, dtype=object).set_index(["model", "gpu", "weights"]))
+
+
+def static_batching_table(scenario: Any, *, batches: tuple[int, ...] = (1, 4, 16, 64),
+                          n_batches: int = 4000, seed: int = 0) -> Table:
+    """How much of a static batch's slots do useful work, against continuous batching.
+
+    Convention: a static batch of ``B`` requests runs until its longest answer is done, so
+    it takes ``max(L_i)`` decode steps to produce ``sum(L_i)`` tokens; the share of slot-steps
+    that produce a token is ``sum(L_i) / (B max(L_i))``. Continuous batching refills a slot
+    as soon as its request ends, so (ignoring admission gaps) every slot-step is useful.
+    Answer lengths ``L_i`` are drawn (seeded, ``numpy.random.default_rng(seed)``) from an
+    exponential distribution with the scenario's mean output tokens, an assumption for
+    illustration: real length spreads differ. For exponential lengths the expected
+    longest of ``B`` answers is ``mean x H_B`` (``H_B`` the ``B``-th harmonic number), so
+    ``1 / H_B`` is a closed-form guide to the simulated share (column ``1/H_B``).
+
+    Columns: ``slot_use_static`` (simulated mean over ``n_batches`` batches), ``1/H_B``,
+    ``tokens_per_s_continuous`` (one GPU, :func:`buildbuy.tps.decode` at the scenario's
+    request length) and ``tokens_per_s_static`` (= continuous x slot use). Batches that do
+    not fit in memory are left out.
+    """
+    s = as_scenario(scenario)
+    _, output = request_tokens(s)
+    rng = np.random.default_rng(seed)
+    cap = tps.max_batch(s.self_host_model, s.gpu, context=int(s.tokens_per_request))
+    rows = []
+    for b in (b for b in batches if b <= cap):
+        lengths = np.maximum(1.0, np.ceil(rng.exponential(output, size=(n_batches, b))))
+        use = float(np.mean(lengths.sum(axis=1) / (b * lengths.max(axis=1))))
+        est = tps.decode(s.self_host_model, s.gpu, batch=b, context=int(s.tokens_per_request))
+        rows.append({"batch": b, "slot_use_static": round(use, 3),
+                     "1/H_B": round(1.0 / float(np.sum(1.0 / np.arange(1, b + 1))), 3),
+                     "tokens_per_s_continuous": round(est.tokens_per_s),
+                     "tokens_per_s_static": round(est.tokens_per_s * use)})
+    return Table(pd.DataFrame(rows).set_index("batch"))
 
 
 def unit_cost_table(scenario: Any) -> Table:
