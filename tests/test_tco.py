@@ -277,3 +277,19 @@ def test_comparison_gives_sensitivity_on_demand() -> None:
     assert t.base_metric.iloc[0] == pytest.approx(C.npv_usd["B"] - C.npv_usd["A"], rel=1e-9)
     mc = C.monte_carlo(n_draws=1_000, seed=0)
     assert 0.0 <= mc.prob_self_host_cheaper <= 1.0
+
+
+def test_open_model_api_npv_prices_path_a_with_the_hosted_open_model():
+    """Hand check: the hosted-open-model path is path A with only the API price changed."""
+    from buildbuy.tco_compare import open_model_api_npv
+
+    S = scenarios.load("retail_search")
+    alts = open_model_api_npv(S)
+    assert set(alts) == {"together-llama-3.1-8b", "deepinfra-llama-3.1-8b"}
+    S2 = S.replace(api_model="deepinfra-llama-3.1-8b")
+    a = tco.compare(S2).monthly["A"].to_numpy()
+    expected = npf.npv(finance.monthly_rate(S.discount_rate), a)
+    assert alts["deepinfra-llama-3.1-8b"] == pytest.approx(expected, rel=1e-9)
+    # a cheaper price sheet can only lower A's cost
+    assert alts["deepinfra-llama-3.1-8b"] < alts["together-llama-3.1-8b"]
+    assert open_model_api_npv(scenarios.load("bank_support")) == {}

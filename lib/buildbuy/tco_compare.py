@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import board, finance, tco
+from buildbuy import board, costs, data, finance, tco
 
-__all__ = ["BUILD_MARGIN", "Comparison", "break_even_monthly_tokens", "compare"]
+__all__ = ["BUILD_MARGIN", "Comparison", "break_even_monthly_tokens", "compare", "open_model_api_npv"]
 
 #: Share of A's cost NPV that B must save for a "build" recommendation.
 BUILD_MARGIN: float = 0.10
@@ -248,9 +248,41 @@ def compare(S: Any) -> Comparison:
     be = break_even_monthly_tokens(S, context=ctx)
     gpus = _gpus_by_year(cf, S, size)
     rec, reasons = _recommend(S, npv_usd, tco_usd, payback, be, gpus, unit)
+    hosted = open_model_api_npv(S)
+    if hosted:
+        name, value = min(hosted.items(), key=lambda kv: kv[1])
+        reasons.append(
+            f"Check a third path before deciding: {S.self_host_model} itself is sold as an "
+            f"API ({name}); with the same staff and integration it would cost "
+            f"{_usd(value)} in today's money, against {_usd(npv_usd['A'])} for "
+            f"{S.api_model} and {_usd(npv_usd['B'])} for self-hosting. It fits when the "
+            "open model's quality is enough and the data may leave your premises.")
     return Comparison(S, size.fleet, gpus, cf, monthly, cumulative, tco_usd, npv_usd,
                       payback["simple"], payback, unit, be, board_view, ev, rec, reasons,
                       notes)
+
+
+def open_model_api_npv(S: Any) -> dict[str, float]:
+    """NPV of Scenario A's costs if the API were a hosted copy of the self-host model.
+
+    Looks up every row of ``data/api_prices.csv`` whose name ends in the scenario's
+    ``self_host_model`` (e.g. ``together-llama-3.1-8b`` for ``llama-3.1-8b``) and prices
+    path A with it, all other fields unchanged. Returns ``{api name: cost NPV in USD}``,
+    empty when no provider in the table hosts that model.
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> sorted(open_model_api_npv(scenarios.load("retail_search")))
+    ['deepinfra-llama-3.1-8b', 'together-llama-3.1-8b']
+    """
+    r = _monthly_rate(S)
+    out: dict[str, float] = {}
+    for name in data.api_names():
+        if name != S.self_host_model and name.endswith("-" + S.self_host_model):
+            a, _ = tco.monthly_totals(S.replace(api_model=name))
+            out[name] = float(finance.npv(r, a[0]))
+    return out
 
 
 def _usd(x: float) -> str:
@@ -275,8 +307,13 @@ def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
     last = unit.dropna()
     if not last.empty:
         row = last.iloc[-1]
-        reasons.append(f"In the last month 1k tokens cost ${row['A']:.4f} on the API and "
-                       f"${row['B']:.4f} self-hosted (running costs plus depreciation).")
+        list_price = costs.api_usd_per_1k_tokens(
+            S.api_model, output_token_share=S.output_token_share,
+            cached_input_share=S.cached_input_share)
+        reasons.append(f"In the last month 1k tokens cost ${row['A']:.4f} all-in on the API "
+                       f"(list price ${list_price:.4f} before discounts and price decline, plus "
+                       f"staff and integration) and ${row['B']:.4f} all-in self-hosted "
+                       "(running costs, staff and depreciation).")
     if be is not None:
         rel = "above" if S.monthly_tokens >= be else "below"
         reasons.append(f"Self-hosting breaks even at about {be:.3g} tokens in the first "
