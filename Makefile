@@ -51,9 +51,7 @@ lab: $(STAMP)
 ## tests, so nbval skips it.
 test: $(STAMP)
 	$(BIN)/ruff check lib tests benchmarks
-	@if $(PY) -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("buildbuy.exercises") is None)'; then \
-	  echo "$(BIN)/buildbuy exercises build --check"; $(BIN)/buildbuy exercises build --check; \
-	else echo "WARNING: buildbuy.exercises does not exist yet; skipping 'buildbuy exercises build --check'"; fi
+	$(BIN)/buildbuy exercises build --check
 	@$(BIN)/pytest tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests under tests/"; fi; exit $$rc
 	@$(BIN)/pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider \

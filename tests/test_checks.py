@@ -183,3 +183,39 @@ def test_summary_counts_the_latest_result_per_question(bank: scenarios.Scenario)
                check("p1_bound_batch1", None, scenario=bank)]
     assert dict(checks.summary(results)) == {"correct": 1, "incorrect": 0,
                                              "not_answered": 1, "error": 0}
+
+
+def test_never_answers_for_a_payback_that_does_not_happen(hospital: scenarios.Scenario) -> None:
+    tiny = hospital.replace(monthly_tokens=1e6)  # B's fixed costs are never recovered
+    assert questions.comparison(tiny).payback_months["simple"] is None
+    assert check("ex2_payback_months", "never", scenario=tiny).correct
+    assert check("ex2_payback_months", " Never ", scenario=tiny).correct
+    r = check("ex2_payback_months", 12.0, scenario=tiny)
+    assert r.status == "incorrect" and "Hint:" in r.message
+
+
+def test_payback_within_half_a_month(bank: scenarios.Scenario) -> None:
+    big = bank.replace(monthly_tokens=2e11)  # far above break-even: B pays back
+    p = questions.comparison(big).payback_months["simple"]
+    assert p is not None
+    assert check("ex2_payback_months", p + 0.49, scenario=big).correct
+    assert check("ex2_payback_months", p + 0.51, scenario=big).status == "incorrect"
+    r = check("ex2_payback_months", "never", scenario=big)
+    assert r.status == "incorrect" and "does happen" in r.message
+
+
+def test_memo_question_checks_the_memo_against_the_model(bank: scenarios.Scenario) -> None:
+    from buildbuy import memo
+
+    figs = memo.memo_figures(bank)
+    m = memo.build_memo(
+        title="t", problem="We serve {monthly_tokens} a month.", strategy="buy",
+        rationale={"tco": "A costs {tco_a_usd}.", "ip": "i", "time_to_market": "x"},
+        impact="B costs {tco_b_usd}.", risks=[("r", "m")], call_to_action="Approve.",
+        figures=figs)
+    assert check("ex3_memo", m, scenario=bank).correct
+    assert check("ex3_memo", m.markdown, scenario=bank).correct  # what the grader re-checks
+    wrong = m.markdown.replace(figs["tco_a_usd"].text, "$9.99M", 1)
+    r = check("ex3_memo", wrong, scenario=bank)
+    assert r.status == "incorrect" and "'$9.99M' matches no model figure" in r.message
+    assert check("ex3_memo", 42, scenario=bank).status == "incorrect"

@@ -326,3 +326,35 @@ def test_summary_text_rates() -> None:
     text = exercises.summary_text(rows)
     assert " 50.0%" in text.splitlines()[1] and "  0.0%" in text.splitlines()[2]
     assert json.dumps(text)  # plain text
+
+
+def test_grade_forced_scenario_rechecks_against_it(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without executing anything: the grader passes --scenario to papermill and re-checks
+    recorded answers against that persona, not the one the notebook recorded."""
+    bank = scenarios.load("bank_support")
+    answer = questions.get("p1_kv_cache_gb").expected(bank)
+    seen: list[dict] = []
+
+    def fake_run(path: Path, *, timeout_s: float, cell_timeout_s: float,
+                 parameters: dict) -> tuple[dict, None]:
+        seen.append(parameters)
+        rec = checks.check("p1_kv_cache_gb", answer, scenario=bank).to_record()
+        return {"cells": [{"outputs": [{"data": {checks.RECORD_MIME: rec}}]}]}, None
+
+    monkeypatch.setattr(exercises, "_run_one", fake_run)
+    name = NAMES[0]
+    (tmp_path / "s" / "kim").mkdir(parents=True)
+    shutil.copy(exercises.EXERCISES_DIR / f"{name}.ipynb", tmp_path / "s" / "kim" / f"{name}.ipynb")
+    own = {r.question: r.status for r in exercises.grade(tmp_path / "s", tmp_path / "a.csv",
+                                                         verbose=False)}
+    forced = {r.question: r.status for r in exercises.grade(
+        tmp_path / "s", tmp_path / "b.csv", scenario="hospital_notes", verbose=False)}
+    assert seen == [{}, {"scenario": "hospital_notes"}]
+    assert own["p1_kv_cache_gb"] == "correct"
+    assert forced["p1_kv_cache_gb"] == "incorrect"  # hospital's model has another KV size
+    assert own["ex1_binding"] == "error"  # no record: its check never ran
+    (tmp_path / "s" / "kim" / "notes.ipynb").write_text("{}")
+    rows = exercises.grade(tmp_path / "s", tmp_path / "c.csv", verbose=False)
+    assert [(r.learner, r.question, r.status) for r in rows if r.exercise == "?"] == [
+        ("kim", "*", "error")]

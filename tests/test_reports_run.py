@@ -178,14 +178,21 @@ def tiny_template(tmp_path: Path) -> Path:
 
 def test_failed_notebook_keeps_partial_output_and_spares_the_next(tmp_path: Path,
                                                                    tiny_template: Path) -> None:
-    roster = _write(tmp_path / "r.csv", "learner_id,scenario\nboom1,bank_support\n"
-                                        "fine,retail_search\n")
+    # slow sleeps 20 s in one cell, longer than the 8 s cell timeout
+    roster = _write(tmp_path / "r.csv", "learner_id,scenario,annual_growth\n"
+                                        "boom1,bank_support,\nslow,bank_support,2.0\n"
+                                        "fine,retail_search,\n")
     out = tmp_path / "out"
-    summary = run_reports(roster, out, workers=1, template=tiny_template, progress=False)
+    summary = run_reports(roster, out, workers=1, template=tiny_template, progress=False,
+                          timeout_s=8)
     assert summary.exit_code == 1
     rows = _summary(out)
-    assert [r["status"] for r in rows] == ["failed", "ok"]
+    assert [r["status"] for r in rows] == ["failed", "failed", "ok"]
     assert "RuntimeError: kaboom for boom1" in rows[0]["reason"]
+    assert "CellTimeoutError" in rows[1]["reason"]
+    slow = nbformat.read(out / f"{safe_id('slow')}.ipynb", as_version=4)
+    injected = next(c for c in slow.cells if "injected-parameters" in c.metadata["tags"])
+    assert injected.execution_count is not None  # the cells before the slow one ran
     sid = safe_id("boom1")
     assert not (out / f"{sid}.html").exists() and not (out / f"{sid}.stamp.json").exists()
     partial = nbformat.read(out / f"{sid}.ipynb", as_version=4)
@@ -193,7 +200,7 @@ def test_failed_notebook_keeps_partial_output_and_spares_the_next(tmp_path: Path
               if o.get("output_type") == "error"]
     assert errors and errors[0]["evalue"] == "kaboom for boom1"
     assert f'href="{sid}.ipynb"' in (out / "index.html").read_text()
-    assert float(rows[1]["tco_a_usd"]) == pytest.approx(5.0e10 / 1e2)  # retail_search volume
+    assert float(rows[2]["tco_a_usd"]) == pytest.approx(5.0e10 / 1e2)  # retail_search volume
 
 
 def test_killed_run_leaves_no_half_report_and_the_next_run_completes_it(

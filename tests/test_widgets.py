@@ -137,14 +137,19 @@ def test_decode_panel_reports_a_batch_that_does_not_fit(bank) -> None:
     assert p.result is None and "batch" in p.error
 
 
-@needs_tps
-def test_decode_panel_starts_computed_for_every_persona() -> None:
-    from buildbuy import scenarios
-    from buildbuy.widgets import decode_panel
+@needs_tco
+def test_every_panel_starts_computed_for_every_persona() -> None:
+    """A panel must never open in an error state (the browser tests check this too)."""
+    from buildbuy import scenarios, widgets
 
+    makers = (widgets.api_bill_panel, widgets.decode_panel, widgets.unit_cost_panel,
+              widgets.tco_panel, widgets.board_panel, widgets.sla_panel)
     for name in scenarios.persona_names():
-        p = decode_panel(scenarios.load(name))
-        assert p.error is None, (name, p.error)
+        s = scenarios.load(name)
+        for make in makers:
+            p = make(s)
+            assert p.error is None and p.result is not None, (name, make.__name__, p.error)
+            assert not p.text.startswith("Not computed")
 
 
 @needs_tps

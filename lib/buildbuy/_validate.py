@@ -133,7 +133,8 @@ def finite_array(name: str, values: Any, *, ndim: int | None = None,
     if ndim is not None and arr.ndim != ndim:
         raise bad(name, f"<array of shape {arr.shape}>", f"a {ndim}-dimensional array")
     if arr.size < min_size:
-        raise bad(name, f"<array of shape {arr.shape}>", f"an array with at least {min_size} value(s)")
+        raise bad(name, f"<array of shape {arr.shape}>",
+                  f"an array with at least {min_size} value(s)")
     if not np.all(np.isfinite(arr)):
         raise bad(name, f"<array with {int((~np.isfinite(arr)).sum())} NaN/inf>",
                   "finite numbers only (no NaN or inf)")

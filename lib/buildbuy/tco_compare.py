@@ -47,7 +47,13 @@ import pandas as pd
 
 from buildbuy import board, costs, data, finance, tco
 
-__all__ = ["BUILD_MARGIN", "Comparison", "break_even_monthly_tokens", "compare", "open_model_api_npv"]
+__all__ = [
+    "BUILD_MARGIN",
+    "Comparison",
+    "break_even_monthly_tokens",
+    "compare",
+    "open_model_api_npv",
+]
 
 #: Share of A's cost NPV that B must save for a "build" recommendation.
 BUILD_MARGIN: float = 0.10

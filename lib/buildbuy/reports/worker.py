@@ -59,6 +59,7 @@ FIGURES_MIME = "application/vnd.buildbuy.figures+json"
 #: name under which :class:`WarmEngine` is registered with papermill
 ENGINE_NAME = "buildbuy_warm"
 
+_START_ATTEMPTS = 2
 _PAPERMILL_TAGS = ("injected-parameters", "papermill-error-cell-tag")
 _RESET_CODE = """\
 get_ipython().run_line_magic('reset', '-f')
@@ -100,19 +101,28 @@ class WarmKernel:
         if self.km is not None and run_sync(self.km.is_alive)():
             return self.km
         self.stop()
-        km = AsyncKernelManager(kernel_name=self.kernel_name)
-        # in-memory history, as nbclient does: concurrent kernels must not share a SQLite file
-        run_sync(km.start_kernel)(cwd=self.cwd,
-                                  extra_arguments=["--HistoryManager.hist_file=:memory:",
+        for attempt in range(_START_ATTEMPTS):  # kernel starts can race for ports
+            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            try:
+                # in-memory history, as nbclient does: kernels must not share a SQLite file
+                run_sync(km.start_kernel)(
+                    cwd=self.cwd, extra_arguments=["--HistoryManager.hist_file=:memory:",
                                                    "--IPKernelApp.log_level=ERROR"])
-        kc = km.client()
-        kc.start_channels()
-        try:
-            run_sync(kc.wait_for_ready)(timeout=self.start_timeout_s)
-        finally:
-            kc.stop_channels()
-        self.km, self.runs = km, 0
-        return km
+                kc = km.client()
+                kc.start_channels()
+                try:
+                    run_sync(kc.wait_for_ready)(timeout=self.start_timeout_s)
+                finally:
+                    kc.stop_channels()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    run_sync(km.shutdown_kernel)(now=True)
+                if attempt == _START_ATTEMPTS - 1:
+                    raise
+                continue
+            self.km, self.runs = km, 0
+            return km
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def stop(self) -> None:
         """Shut the kernel down (if any)."""
@@ -148,6 +158,7 @@ def _engine_class() -> type:
                                      start_timeout: int = 60, execution_timeout: Any = None,
                                      **kwargs: Any) -> Any:
             km = kwargs.pop("km")
+            partial_path = kwargs.pop("partial_path", None)
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                  kernel_name=kernel_name, log=logger, log_output=log_output,
@@ -155,6 +166,13 @@ def _engine_class() -> type:
             client = _Client(nb_man, km=km, **final)
             try:
                 return client.execute()
+            except BaseException:
+                # A timeout or a dead kernel is not a cell error, so papermill writes
+                # nothing: keep what ran, for debugging.
+                if partial_path is not None:
+                    with contextlib.suppress(Exception):
+                        nbformat.write(nb_man.nb, partial_path)
+                raise
             finally:
                 if client.kc is not None:
                     client.kc.stop_channels()
@@ -297,7 +315,10 @@ def run_job(job: Job) -> dict[str, Any]:
         pm.execute_notebook(job.template, str(tmp), parameters=dict(job.parameters),
                             engine_name=ENGINE_NAME, km=km, kernel_name=job.kernel_name,
                             progress_bar=False, execution_timeout=job.timeout_s,
-                            log_output=False)
+                            log_output=False, partial_path=str(tmp),
+                            # no rewrite of the whole notebook after every cell (~1 s a
+                            # learner); papermill still writes it when a cell fails
+                            request_save_on_cell_execute=False)
         nb = renumber(scrub(nbformat.read(tmp, as_version=4)))
         figures = _clean_figures(_figures(nb))
         page = render.to_html(nb, title=f"buildbuy report {job.safe_id}")

@@ -38,8 +38,10 @@ def board_panel(scenario: Any) -> Panel:
 
     Examples
     --------
-    >>> p = board_panel("bank_support")                     # doctest: +SKIP
-    >>> p.controls["ev_ebitda_multiple"].value = 12.0       # doctest: +SKIP
+    >>> p = board_panel("bank_support")
+    >>> p.controls["ev_ebitda_multiple"].value = 12.0
+    >>> round(p.result["ebitda_multiple_usd"]) == round(12.0 * p.result["delta_ebitda_usd"])
+    True
     """
     s = as_scenario(scenario)
     controls = {

@@ -44,8 +44,10 @@ def tco_panel(scenario: Any) -> Panel:
 
     Examples
     --------
-    >>> p = tco_panel("bank_support")                       # doctest: +SKIP
-    >>> p.controls["monthly_tokens"].value = 1e10           # doctest: +SKIP
+    >>> p = tco_panel("bank_support")
+    >>> p.controls["monthly_tokens"].value = 1e11
+    >>> p.result["cheaper"], p.error
+    ('B', None)
     """
     s = as_scenario(scenario)
     controls = {

@@ -14,6 +14,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, StrMethodFormatter
 
 from buildbuy import data, tps
 from buildbuy.widgets._panel import Chart, Panel, Table, as_scenario, new_figure
@@ -60,9 +61,13 @@ def decode_panel(scenario: Any, *, batch: int = 32, context: int = 2048) -> Pane
 
     Examples
     --------
-    >>> p = decode_panel("bank_support", batch=8)          # doctest: +SKIP
-    >>> p.controls["batch"].value = 64                      # doctest: +SKIP
-    >>> round(p.result["tokens_per_s"])                     # doctest: +SKIP
+    >>> p = decode_panel("retail_search", batch=8)
+    >>> p.controls["batch"].value = 64
+    >>> p.result["bound"], p.result["tokens_per_s"] > 7 * p.result["tokens_per_s_per_user"]
+    ('memory_bandwidth', True)
+    >>> p.controls["batch"].value = 512              # more than fits: reported, not clipped
+    >>> p.error.startswith("batch=512 is invalid")
+    True
     """
     s = as_scenario(scenario)
     controls = {
@@ -274,9 +279,11 @@ def batching_chart(scenario: Any, *, context: int = 2048) -> Chart:
                     textcoords="offset points", xytext=(4, 4), fontsize=7)
     floor = 1000.0 / s.max_ms_per_output_token
     ax.axvline(floor, color="red", ls=":", label=f"target: {floor:.0f} tokens/s per user")
-    ax.set_xlabel("tokens/s per user (each user's reading speed)")
+    ax.set_xlabel("tokens/s per user (how fast each answer streams)")
     ax.set_ylabel("tokens/s, whole GPU (what you pay for)")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title(f"{s.self_host_model} on one {s.gpu}, context {context:,}: labels are batch "

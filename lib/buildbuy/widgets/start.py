@@ -25,7 +25,7 @@ def persona_table() -> Table:
 
     Examples
     --------
-    >>> persona_table().index.tolist()                      # doctest: +SKIP
+    >>> persona_table().index.tolist()
     ['bank_support', 'hospital_notes', 'retail_search']
     """
     rows = []
@@ -48,8 +48,12 @@ def api_bill_panel(scenario: Any) -> Panel:
 
     Examples
     --------
-    >>> p = api_bill_panel("bank_support")                  # doctest: +SKIP
-    >>> p.controls["monthly_tokens"].value = 1e10           # doctest: +SKIP
+    >>> p = api_bill_panel("bank_support")
+    >>> p.controls["monthly_tokens"].value = 1e9
+    >>> one = p.result["monthly_usd"]
+    >>> p.controls["monthly_tokens"].value = 1e10
+    >>> round(p.result["monthly_usd"] / one, 6)        # no fixed cost: ten times the bill
+    10.0
     """
     s = as_scenario(scenario)
     controls = {

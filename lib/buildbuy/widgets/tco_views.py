@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import StrMethodFormatter
 
 from buildbuy import uncertainty
 from buildbuy.widgets._panel import Chart, Table, as_scenario, new_figure
@@ -38,8 +39,10 @@ def cost_by_category(comparison: Any) -> Table:
 
     Examples
     --------
-    >>> from buildbuy import tco, scenarios                       # doctest: +SKIP
-    >>> cost_by_category(tco.compare(scenarios.load("bank_support")))  # doctest: +SKIP
+    >>> from buildbuy import scenarios, tco
+    >>> t = cost_by_category(tco.compare(scenarios.load("bank_support")))
+    >>> list(t.columns)
+    ['A: API, $k', 'B: self-host, $k']
     """
     cf = comparison.cashflows
     table = cf.pivot_table(index="category", columns="scenario", values="usd", aggfunc="sum",
@@ -76,17 +79,18 @@ def headline(comparison: Any) -> Table:
 
 
 def unit_cost_chart(comparison: Any) -> Chart:
-    """Cost per 1k tokens of A and B, month by month (log scale)."""
+    """Cost per 1k tokens of A and B, month by month, from ``comparison.usd_per_1k_tokens``."""
     u = comparison.usd_per_1k_tokens
     fig = new_figure(7.5, 3.4)
     (ax,) = fig.axes
     for col, color, label in (("A", "tab:green", "A: API"), ("B", "tab:blue", "B: self-host")):
         y = u[col].replace([np.inf, -np.inf], np.nan)
         ax.plot(u.index, y, color=color, label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("month")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(StrMethodFormatter("${x:.4f}"))
+    ax.set_xlabel("month (from go-live)")
     ax.set_ylabel("USD per 1k tokens (all costs)")
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     last = u.dropna().iloc[-1]
     return Chart(fig, f"Cost per 1k tokens in the last month: A ${last['A']:.4f}, "

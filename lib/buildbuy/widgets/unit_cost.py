@@ -37,8 +37,11 @@ def unit_cost_panel(scenario: Any, *, batch: int = 32, utilisation: float = 0.5)
 
     Examples
     --------
-    >>> p = unit_cost_panel("bank_support")                # doctest: +SKIP
-    >>> p.controls["utilisation"].value = 0.1               # doctest: +SKIP
+    >>> p = unit_cost_panel("bank_support", utilisation=0.5)
+    >>> half = p.result["self_usd_per_1k_tokens"]
+    >>> p.controls["utilisation"].value = 0.25
+    >>> round(p.result["self_usd_per_1k_tokens"] / half, 6)   # half the use, twice the cost
+    2.0
     """
     s = as_scenario(scenario)
     controls = {
