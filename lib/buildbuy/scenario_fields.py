@@ -150,6 +150,24 @@ _FIELDS: dict[str, Field] = {
         "Latency target: time per output token each user must see at peak load.",
         "MLPerf Inference Interactive llama3_1-8b TPOT 30 ms [tps_anchors.md]", "workload",
         rng=_POS),
+    # ---- pipeline stages outside the GPU (the bottleneck audit of exercise 1)
+    "cpu_ms_per_request": _f(
+        5.0, "ms",
+        "Host CPU time per request on one core: tokenising the prompt, detokenising and "
+        "checking the answer.",
+        "illustrative assumption: fast (Rust) tokenizers handle thousands of tokens in "
+        "about a millisecond; validation and logging take the rest", "workload",
+        rng=_POS),
+    "network_mbps": _f(
+        1000.0, "Mbit/s",
+        "Network bandwidth in front of one serving replica.",
+        "illustrative assumption: one 1 GbE port", "workload", rng=_POS),
+    "api_tokens_per_minute": _f(
+        2_000_000.0, "tokens/min",
+        "Scenario A's provider quota (input tokens per minute) for the API model.",
+        "Anthropic rate-limits page, Tier 4, Claude Sonnet 4.x: 2,000,000 input tokens "
+        "per minute (docs.anthropic.com/en/api/rate-limits, as tabulated 2026-06)",
+        "workload", rng=_POS),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",

@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 __all__ = ["Chart", "Panel", "Table", "as_scenario", "figure_png", "new_figure"]
 
 #: Pixels per inch of the rendered PNG (the figure size is given in inches).
-DPI = 90
+DPI = 80
 
 
 def as_scenario(scenario: Any) -> Any:

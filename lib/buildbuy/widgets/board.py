@@ -75,7 +75,7 @@ def board_panel(scenario: Any) -> Panel:
                 "annual_delta": board.delta(annual), "enterprise_value": ev}
 
     return Panel(f"Value of B (self-host) over A (API): {s.title}", controls, compute, _draw,
-                 _describe, ncols=2, width_in=9.5)
+                 _describe, ncols=2, width_in=9.0, height_in=3.4)
 
 
 def _m(usd: float) -> str:
