@@ -158,7 +158,9 @@ def figures_from_comparison(comparison: Any) -> dict[str, Figure]:
     tco_b = float(_get(comparison, "tco_usd", "B"))
     s = comparison.scenario
     payback = comparison.payback_months
+    discounted = None
     if isinstance(payback, Mapping):
+        discounted = payback.get("discounted", discounted)
         payback = payback.get("simple")
     elif hasattr(payback, "simple"):
         payback = payback.simple
@@ -175,7 +177,10 @@ def figures_from_comparison(comparison: Any) -> dict[str, Figure]:
         Figure("npv_b_usd", "NPV of costs, B", float(_get(comparison, "npv_usd", "B")), "usd"),
         Figure("crossover_month", "Month B's cumulative cost drops below A's",
                _none_or_float(comparison.crossover_month), "months"),
-        Figure("payback_months", "Payback of B against A", _none_or_float(payback), "months"),
+        Figure("payback_months", "Payback of B against A (simple, undiscounted)",
+               _none_or_float(payback), "months"),
+        Figure("discounted_payback_months", "Payback of B against A (discounted)",
+               _none_or_float(discounted), "months"),
         Figure("usd_per_1k_tokens_a", "TCO per 1k tokens demanded, A",
                tco_a / tokens * 1e3, "usd_per_1k_tokens"),
         Figure("usd_per_1k_tokens_b", "TCO per 1k tokens demanded, B",
