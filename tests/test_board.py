@@ -286,10 +286,3 @@ def test_unknown_category_suggests_the_closest() -> None:
         board.annual_view(_frame([(1, "A", "opx", 1.0)]), depreciation_life_months=12)
 
 
-def test_docstring_examples_run() -> None:
-    import doctest
-
-    from buildbuy import board as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

@@ -277,12 +277,16 @@ def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
 
 @pytest.fixture()
 def voila(tmp_path: Path) -> Iterator[Server]:
-    """Voilà serving one lesson dashboard, as ``make workshop`` does; stopped and checked."""
+    """Voilà serving lesson 1's dashboard prepared as ``make workshop`` prepares it."""
+    from buildbuy import workshop
+
+    prepared = workshop.prepare("hospital_notes", tmp_path / "workshop")
+    page = next(p for p in prepared if p.name == DASHBOARD.name)
     token, port = secrets.token_hex(16), _free_port()
-    cmd = [str(BIN / "voila"), str(DASHBOARD), "--no-browser",
+    cmd = [str(BIN / "voila"), str(page), "--no-browser",
            f"--port={port}", "--Voila.ip=127.0.0.1", f"--token={token}",
-           "--Voila.root_dir=" + str(DASHBOARD.parent)]
-    server = start_server(cmd, tmp=tmp_path, cwd=DASHBOARD.parent, token=token, port=port,
+           "--show_tracebacks=True"]  # a failing cell names its error in the page
+    server = start_server(cmd, tmp=tmp_path, cwd=page.parent, token=token, port=port,
                           ready_path="/voila/static/")
     try:
         yield server
@@ -436,6 +440,11 @@ def test_voila_dashboard_renders_widgets_no_code_and_dropdown_drives_output(
         dropdown.first.wait_for(timeout=RUN_TIMEOUT_MS)
         page.locator(".widget-image").first.wait_for(timeout=RUN_TIMEOUT_MS)
         assert not _widget_errors(page), "a widget failed to render in Voilà"
+        sources = "".join("".join(c["source"]) for c in json.loads(DASHBOARD.read_text())["cells"]
+                          if c["cell_type"] == "code")
+        n_panels = len(re.findall(r"\w+_panel\(", sources))
+        page.wait_for_function("(n) => document.querySelectorAll('.widget-image').length >= n",
+                               arg=n_panels, timeout=RUN_TIMEOUT_MS, polling=250)
         body = page.inner_text("body")
         assert "Traceback" not in body, f"the dashboard shows an error:\n{body[:2000]}"
         # No code: no code-cell input, editor or prompt, no source line of the dashboard
@@ -443,6 +452,7 @@ def test_voila_dashboard_renders_widgets_no_code_and_dropdown_drives_output(
         code = page.locator(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .cm-editor, .CodeMirror")
         assert code.count() == 0, f"the dashboard shows code: {code.all_inner_texts()[:3]}"
         assert "import buildbuy" not in body and "scenario =" not in body
+        assert "hospital_notes" in body, "the dashboard did not start from the chosen persona"
 
         select = dropdown.first
         options = select.locator("option").all_inner_texts()

@@ -273,15 +273,6 @@ def test_bad_input_names_the_argument(call, name: str) -> None:
     assert str(info.value).startswith(name)
 
 
-def test_docstring_examples_run() -> None:
-    import doctest
-
-    from buildbuy import finance as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_monthly_rate_convention_error_stated_in_the_docstring() -> None:
     # the module docstring says r/12 differs by 0.029 points a month at 9 % and values a
     # level 36-month stream 0.5 % lower than the compound convention

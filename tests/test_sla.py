@@ -153,10 +153,3 @@ def test_bad_input_names_the_argument(call, start: str) -> None:
     assert str(info.value).startswith(start)
 
 
-def test_docstring_examples_run() -> None:
-    import doctest
-
-    from buildbuy import sla as module
-
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

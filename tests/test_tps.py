@@ -321,17 +321,6 @@ def test_serving_rejects_bad_input():
         tps.throughput_curve("llama-3.1-8b", H100, context=10, batches=[1, 0])
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    from buildbuy import bottleneck, costs
-    from buildbuy.tps import comm, model, serving
-
-    for module in (data, model, serving, comm, tps, costs, bottleneck):
-        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-        assert result.failed == 0, module.__name__
-
-
 def test_streamed_params_rejects_zero_tokens():
     with pytest.raises(ValueError, match=r"tokens=0 is invalid"):
         tps.streamed_params("mixtral-8x7b", tokens=0)

@@ -53,6 +53,7 @@ __all__ = [
     "monthly_self_hosted_cost_usd",
     "owned_assumptions",
     "owned_usd_per_hour_breakdown",
+    "scenario_gpu_usd_per_hour",
     "self_hosted_usd_per_1k_tokens",
 ]
 
@@ -204,6 +205,32 @@ def gpu_usd_per_hour(gpu: str | GPU, hosting: str = "cloud_on_demand", *,
         raise bad("hosting", hosting, f"a hosting with a known price for {g.name}; "
                   f"data/gpus.csv has no {hosting} price for it")
     return price
+
+
+def scenario_gpu_usd_per_hour(scenario: Any) -> float:
+    """The hourly price of one of a scenario's GPUs, from the scenario's own fields.
+
+    Convention: the scenario's ``gpu_usd_per_hour`` when set; for ``hosting="owned"``
+    the levelised owned cost from the scenario's server price, networking, power and
+    space (:func:`owned_assumptions`); otherwise the cloud price of ``data/gpus.csv``
+    for its hosting mode. Use it wherever a lesson or exercise quotes "the scenario's
+    $/GPU-hour", so that every view prices a GPU the same way.
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> S = scenarios.load("hospital_notes")
+    >>> scenario_gpu_usd_per_hour(S) == gpu_usd_per_hour(S.gpu, S.hosting)
+    True
+    >>> scenario_gpu_usd_per_hour(S.replace(gpu_usd_per_hour=2.5))
+    2.5
+    """
+    if getattr(scenario, "gpu_usd_per_hour", None) is not None:
+        return positive("gpu_usd_per_hour", scenario.gpu_usd_per_hour)
+    if scenario.hosting == "owned":
+        return gpu_usd_per_hour(scenario.gpu, "owned",
+                                assumptions=owned_assumptions(scenario))
+    return gpu_usd_per_hour(scenario.gpu, scenario.hosting)
 
 
 def gpu_hours_cost_usd(gpu: str | GPU, hours: float, *,

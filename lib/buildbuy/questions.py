@@ -197,13 +197,10 @@ def model_error_pct(s: Any) -> float:
 
 
 def gpu_usd_per_hour(s: Any) -> float:
-    """The scenario's GPU price: ``gpu_usd_per_hour`` if set, else
-    ``buildbuy.costs.gpu_usd_per_hour(gpu, hosting)``."""
+    """The scenario's GPU price (:func:`buildbuy.costs.scenario_gpu_usd_per_hour`)."""
     from buildbuy import costs
 
-    if s.gpu_usd_per_hour is not None:
-        return float(s.gpu_usd_per_hour)
-    return float(costs.gpu_usd_per_hour(s.gpu, s.hosting))
+    return costs.scenario_gpu_usd_per_hour(s)
 
 
 def usd_per_1k_output_tokens(s: Any) -> float:

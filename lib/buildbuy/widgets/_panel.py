@@ -25,14 +25,18 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as w
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["Chart", "Panel", "Table", "as_scenario", "figure_png", "new_figure"]
+from buildbuy._validate import bad
+
+__all__ = ["Chart", "Panel", "Table", "as_scenario", "figure_png", "log_span", "new_figure",
+           "one_of", "span"]
 
 #: Pixels per inch of the rendered PNG (the figure size is given in inches).
 DPI = 80
@@ -45,6 +49,47 @@ def as_scenario(scenario: Any) -> Any:
 
         return scenarios.load(scenario)
     return scenario
+
+
+def span(value: float, lo: float, hi: float) -> dict[str, float]:
+    """Slider bounds ``lo``..``hi``, widened to include ``value`` (so it is never clamped).
+
+    ipywidgets clamps a slider's value into ``[min, max]`` without a word; a scenario
+    value outside the usual range must widen the slider instead.
+
+    Examples
+    --------
+    >>> span(0.5, 0.0, 0.2), span(0.1, 0.0, 0.2)
+    ({'min': 0.0, 'max': 0.5}, {'min': 0.0, 'max': 0.2})
+    """
+    return {"min": min(lo, value), "max": max(hi, value)}
+
+
+def log_span(value: float, lo_exp: float, hi_exp: float) -> dict[str, float]:
+    """Exponent bounds of a base-10 ``FloatLogSlider``, widened to include ``value`` (> 0).
+
+    Examples
+    --------
+    >>> log_span(5e11, 7, 11), log_span(3e9, 7, 11)
+    ({'min': 7, 'max': 12}, {'min': 7, 'max': 11})
+    """
+    exp = math.log10(value)
+    return {"min": min(lo_exp, math.floor(exp)), "max": max(hi_exp, math.ceil(exp))}
+
+
+def one_of(name: str, value: Any, options: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``options``; else the library's standard ``ValueError``.
+
+    Examples
+    --------
+    >>> one_of("batch", 3, (1, 2, 4))
+    Traceback (most recent call last):
+    ...
+    ValueError: batch=3 is invalid: must be one of 1, 2, 4
+    """
+    if value not in options:
+        raise bad(name, value, "one of " + ", ".join(str(o) for o in options))
+    return value
 
 
 def new_figure(width_in: float = 7.5, height_in: float = 3.6, ncols: int = 1, *,

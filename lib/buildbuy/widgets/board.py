@@ -61,18 +61,21 @@ def board_panel(scenario: Any) -> Panel:
     }
 
     cashflows = tco.cashflows(s)  # none of the three controls changes the cash
+    annual_by_life: dict[int, Any] = {}  # the yearly view depends on the book life only
 
     def compute(v: Mapping[str, Any]) -> dict[str, Any]:
         life = v["depreciation_life_months"]
         ev = board.enterprise_value(cashflows, depreciation_life_months=life,
                                     ev_ebitda_multiple=v["ev_ebitda_multiple"],
                                     wacc=v["discount_rate"])
-        annual = board.annual_view(cashflows, depreciation_life_months=life)
+        if life not in annual_by_life:
+            annual_by_life[life] = board.delta(
+                board.annual_view(cashflows, depreciation_life_months=life))
         return {"ebitda_multiple_usd": ev.ebitda_multiple_usd,
                 "ebit_multiple_usd": ev.ebit_multiple_usd, "npv_fcf_usd": ev.npv_fcf_usd,
                 "delta_ebitda_usd": ev.delta_ebitda_usd, "misleading": ev.misleading,
                 "reasons": ev.reasons, "run_rate_year": ev.run_rate_year,
-                "annual_delta": board.delta(annual), "enterprise_value": ev}
+                "annual_delta": annual_by_life[life], "enterprise_value": ev}
 
     return Panel(f"Value of B (self-host) over A (API): {s.title}", controls, compute, _draw,
                  _describe, ncols=2, width_in=9.0, height_in=3.4)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, StrMethodFormatter
 
 from buildbuy import data, tps
-from buildbuy.widgets._panel import Chart, Panel, Table, as_scenario, new_figure
+from buildbuy.widgets._panel import Chart, Panel, Table, as_scenario, new_figure, one_of
 
 __all__ = [
     "BATCHES",
@@ -44,15 +44,12 @@ SLIDER = {"continuous_update": False, "style": {"description_width": "110px"},
            "layout": w.Layout(width="480px")}
 
 
-def _nearest(options: tuple[int, ...], value: float) -> int:
-    return min(options, key=lambda o: abs(np.log2(o) - np.log2(max(value, 1))))
-
-
-def decode_panel(scenario: Any, *, batch: int = 32, context: int = 2048) -> Panel:
+def decode_panel(scenario: Any, *, batch: int | None = None, context: int = 2048) -> Panel:
     """Decode throughput of the scenario's self-hosted model as the batch grows.
 
-    The panel opens at ``batch`` (or, if that does not fit in memory at ``context``,
-    at the largest slider batch that does). Controls: ``batch`` and ``context``
+    The panel opens at ``batch`` and ``context`` (each one of the slider's options,
+    :data:`BATCHES` and :data:`CONTEXTS`); the default ``batch=None`` opens at the
+    largest slider batch up to 32 that fits in memory. Controls: ``batch`` and ``context``
     (selection sliders), ``gpu`` and
     ``precision`` (dropdowns). ``result`` holds ``tokens_per_s`` (whole GPU
     group), ``tokens_per_s_per_user``, ``step_ms``, ``bound`` and ``max_batch``
@@ -70,19 +67,20 @@ def decode_panel(scenario: Any, *, batch: int = 32, context: int = 2048) -> Pane
     True
     """
     s = as_scenario(scenario)
+    model = s.self_host_model
+    one_of("context", context, CONTEXTS)
+    start = (fitting_batch(model, s.gpu, 32, context=context) if batch is None
+             else one_of("batch", batch, BATCHES))
     controls = {
-        "batch": w.SelectionSlider(options=BATCHES, value=_nearest(BATCHES, batch),
+        "batch": w.SelectionSlider(options=BATCHES, value=start,
                                    description="batch (users)", **SLIDER),
-        "context": w.SelectionSlider(options=CONTEXTS, value=_nearest(CONTEXTS, context),
+        "context": w.SelectionSlider(options=CONTEXTS, value=context,
                                      description="context tokens", **SLIDER),
         "gpu": w.Dropdown(options=data.gpu_names(), value=data.get_gpu(s.gpu).name,
                           description="GPU", style=SLIDER["style"]),
         "precision": w.Dropdown(options=tps.PRECISIONS, value="bf16", description="weights",
                                 style=SLIDER["style"]),
     }
-    model = s.self_host_model
-    controls["batch"].value = fitting_batch(model, s.gpu, controls["batch"].value,
-                                            context=controls["context"].value)
 
     def compute(v: Mapping[str, Any]) -> dict[str, Any]:
         kw = {"context": v["context"], "precision": v["precision"]}
@@ -104,8 +102,8 @@ def fitting_batch(model: str, gpu: str, batch: int, *, context: int,
                   tensor_parallel: int = 1) -> int:
     """``batch`` if it fits in memory at ``context``, else the largest slider batch that does.
 
-    Used for a panel's *starting* position only, so a panel never opens in an error
-    state; a batch the learner picks is never changed.
+    Used for a panel's *default* starting position only, so a panel never opens in an
+    error state; a batch the caller or the learner picks is never changed.
 
     Examples
     --------

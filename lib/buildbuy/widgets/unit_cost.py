@@ -14,14 +14,16 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, NullLocator
 
 from buildbuy import costs, tco, tps
-from buildbuy.widgets._panel import Panel, as_scenario
-from buildbuy.widgets.physics import BATCHES, SLIDER, _nearest, fitting_batch
+from buildbuy._validate import share
+from buildbuy.widgets._panel import Panel, as_scenario, one_of, span
+from buildbuy.widgets.physics import BATCHES, SLIDER, fitting_batch
 from buildbuy.widgets.physics_views import request_tokens
 
 __all__ = ["unit_cost_panel"]
 
 
-def unit_cost_panel(scenario: Any, *, batch: int = 32, utilisation: float = 0.5) -> Panel:
+def unit_cost_panel(scenario: Any, *, batch: int | None = None,
+                    utilisation: float = 0.5) -> Panel:
     """Self-hosted cost per 1k tokens against the scenario's API price, by utilisation.
 
     Throughput is one replica's steady state (:func:`buildbuy.tps.serving_point`): prompt
@@ -44,20 +46,20 @@ def unit_cost_panel(scenario: Any, *, batch: int = 32, utilisation: float = 0.5)
     2.0
     """
     s = as_scenario(scenario)
+    model, gpu = s.self_host_model, s.gpu
+    prompt, output = request_tokens(s)
+    tp = int(tco.sizing(s).fleet.tensor_parallel)
+    u = share("utilisation", utilisation)
+    start = (fitting_batch(model, gpu, 32, context=prompt + output, tensor_parallel=tp)
+             if batch is None else one_of("batch", batch, BATCHES))
     controls = {
-        "utilisation": w.FloatSlider(value=utilisation, min=0.01, max=1.0, step=0.01,
-                                     description="utilisation", readout_format=".0%",
-                                     **SLIDER),
-        "batch": w.SelectionSlider(options=BATCHES, value=_nearest(BATCHES, batch),
+        "utilisation": w.FloatSlider(value=u, step=0.01, description="utilisation",
+                                     readout_format=".0%", **span(u, 0.01, 1.0), **SLIDER),
+        "batch": w.SelectionSlider(options=BATCHES, value=start,
                                    description="batch (users)", **SLIDER),
         "hosting": w.Dropdown(options=costs.HOSTINGS, value=s.hosting,
                               description="hosting", style=SLIDER["style"]),
     }
-    model, gpu = s.self_host_model, s.gpu
-    prompt, output = request_tokens(s)
-    tp = int(tco.sizing(s).fleet.tensor_parallel)
-    controls["batch"].value = fitting_batch(model, gpu, controls["batch"].value,
-                                            context=prompt + output, tensor_parallel=tp)
     api_1k = costs.api_usd_per_1k_tokens(s.api_model, output_token_share=s.output_token_share)
 
     def compute(v: Mapping[str, Any]) -> dict[str, Any]:
