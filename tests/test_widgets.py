@@ -331,3 +331,28 @@ def test_static_batching_slot_use_follows_the_harmonic_rule() -> None:
         assert t.loc[b, "1/H_B"] == round(1 / h[b], 3)
         assert t.loc[b, "slot_use_static"] == pytest.approx(1 / h[b], abs=0.05)
     assert (t["tokens_per_s_static"] <= t["tokens_per_s_continuous"]).all()
+
+
+@needs_tco
+def test_scenario_values_outside_the_usual_range_widen_the_sliders(bank) -> None:
+    from buildbuy.widgets import board_panel, tco_panel
+
+    big = bank.replace(monthly_tokens=5e11, annual_growth=4.0, discount_rate=0.3)
+    p = tco_panel(big)
+    assert p.controls["monthly_tokens"].value == pytest.approx(5e11)  # not clamped to 1e11
+    assert p.controls["annual_growth"].value == 4.0
+    assert board_panel(big).controls["discount_rate"].value == 0.3
+
+
+@needs_tps
+def test_panel_arguments_are_checked_not_snapped(bank) -> None:
+    from buildbuy.widgets import decode_panel, unit_cost_panel
+
+    with pytest.raises(ValueError, match=r"^batch=3 is invalid: must be one of 1, 2, 4"):
+        decode_panel(bank, batch=3)
+    with pytest.raises(ValueError, match=r"^context=3000 is invalid"):
+        decode_panel(bank, context=3000)
+    with pytest.raises(ValueError, match=r"^utilisation=1.5 is invalid"):
+        unit_cost_panel(bank, utilisation=1.5)
+    p = decode_panel(bank, batch=512)  # explicit and too large: shown as an error, kept
+    assert p.controls["batch"].value == 512 and p.error is not None

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from buildbuy import board, tco
-from buildbuy.widgets._panel import Panel, as_scenario
+from buildbuy.widgets._panel import Panel, as_scenario, span
 
 __all__ = ["board_panel"]
 
@@ -45,16 +45,19 @@ def board_panel(scenario: Any) -> Panel:
     """
     s = as_scenario(scenario)
     controls = {
-        "ev_ebitda_multiple": w.FloatSlider(value=s.ev_ebitda_multiple, min=4.0, max=40.0,
+        "ev_ebitda_multiple": w.FloatSlider(value=s.ev_ebitda_multiple,
+                                            **span(s.ev_ebitda_multiple, 4.0, 40.0),
                                             step=0.5, description="EV/EBITDA multiple",
                                             continuous_update=False, style=_STYLE,
                                             layout=_LAYOUT),
-        "depreciation_life_months": w.IntSlider(value=s.depreciation_life_months, min=24,
-                                                max=84, step=12,
+        "depreciation_life_months": w.IntSlider(value=s.depreciation_life_months,
+                                                **span(s.depreciation_life_months, 24, 84),
+                                                step=12,
                                                 description="server book life, months",
                                                 continuous_update=False, style=_STYLE,
                                                 layout=_LAYOUT),
-        "discount_rate": w.FloatSlider(value=s.discount_rate, min=0.0, max=0.2, step=0.005,
+        "discount_rate": w.FloatSlider(value=s.discount_rate, step=0.005,
+                                       **span(s.discount_rate, 0.0, 0.2),
                                        description="discount rate (WACC)",
                                        readout_format=".1%", continuous_update=False,
                                        style=_STYLE, layout=_LAYOUT),

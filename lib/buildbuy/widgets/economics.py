@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from buildbuy import finance, scenarios, tco
-from buildbuy.widgets._panel import Panel, as_scenario
+from buildbuy.widgets._panel import Panel, as_scenario, log_span, span
 
 __all__ = ["tco_panel"]
 
@@ -52,12 +52,15 @@ def tco_panel(scenario: Any) -> Panel:
     s = as_scenario(scenario)
     controls = {
         "monthly_tokens": _slider(w.FloatLogSlider, s.monthly_tokens, "tokens per month",
-                                  base=10, min=8, max=11, step=0.05, readout_format=".2e"),
+                                  base=10, step=0.05, readout_format=".2e",
+                                  **log_span(s.monthly_tokens, 8, 11)),
         "annual_growth": _slider(w.FloatSlider, s.annual_growth, "growth per year",
-                                 min=0.0, max=3.0, step=0.1, readout_format=".0%"),
+                                 step=0.1, readout_format=".0%",
+                                 **span(s.annual_growth, 0.0, 3.0)),
         "api_price_decline": _slider(w.FloatSlider, s.api_price_decline,
-                                     "API price fall per year", min=0.0, max=0.9, step=0.05,
-                                     readout_format=".0%"),
+                                     "API price fall per year", step=0.05,
+                                     readout_format=".0%",
+                                     **span(s.api_price_decline, 0.0, 0.9)),
         "hosting": w.Dropdown(options=scenarios.HOSTING_MODES, value=s.hosting,
                               description="B hosting", style=_STYLE),
     }

@@ -9,7 +9,9 @@ Illustrative inputs (not measured; change them for your case):
   with mean 99.9 % for the API and 99.5 % for a self-hosted single site, both with a
   standard deviation of 0.2 points;
 - cost of an hour down: the scenario's ``opportunity_usd_per_month`` spread over the
-  730 hours of a month, i.e. the benefit the system brings, lost while it is down.
+  730 hours of a month, i.e. the benefit the system brings, lost while it is down
+  (the panel's slider starts at $1 an hour if that is less; :func:`sla_table` uses the
+  exact figure).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from buildbuy import costs, sla
-from buildbuy.widgets._panel import Panel, Table, as_scenario
+from buildbuy.widgets._panel import Panel, Table, as_scenario, log_span
 
 __all__ = ["SCHEDULES", "sla_panel", "sla_table"]
 
@@ -100,7 +102,8 @@ def sla_panel(scenario: Any) -> Panel:
         "sd": w.FloatSlider(value=SD, min=0.0005, max=0.01, step=0.0005,
                             description="month-to-month spread (sd)", **pct),
         "usd_per_downtime_hour": w.FloatLogSlider(
-            value=max(_hourly(s), 1.0), base=10, min=1, max=6, step=0.1,
+            value=max(_hourly(s), 1.0), base=10, **log_span(max(_hourly(s), 1.0), 1, 6),
+            step=0.1,
             description="cost of an hour down, $", readout_format=",.0f",
             continuous_update=False, style=_STYLE, layout=_LAYOUT),
     }

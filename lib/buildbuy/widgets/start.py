@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from buildbuy import costs, data, scenarios
-from buildbuy.widgets._panel import Panel, Table, as_scenario
+from buildbuy.widgets._panel import Panel, Table, as_scenario, log_span
 
 __all__ = ["api_bill_panel", "persona_table"]
 
@@ -57,7 +57,8 @@ def api_bill_panel(scenario: Any) -> Panel:
     """
     s = as_scenario(scenario)
     controls = {
-        "monthly_tokens": w.FloatLogSlider(value=s.monthly_tokens, base=10, min=7, max=11,
+        "monthly_tokens": w.FloatLogSlider(value=s.monthly_tokens, base=10,
+                                           **log_span(s.monthly_tokens, 7, 11),
                                            step=0.1, description="tokens per month",
                                            readout_format=".2e", continuous_update=False,
                                            style=_STYLE, layout=_LAYOUT),

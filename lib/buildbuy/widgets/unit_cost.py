@@ -29,8 +29,8 @@ def unit_cost_panel(scenario: Any, *, batch: int | None = None,
     Throughput is one replica's steady state (:func:`buildbuy.tps.serving_point`): prompt
     plus output tokens per second, the unit the API bills, at ``batch`` requests of the
     scenario's request shape, on as many GPUs as :func:`buildbuy.tco.sizing` puts in a
-    replica. The panel opens at ``batch`` or, if that does
-    not fit in memory, the largest slider batch that does. Controls: ``utilisation``
+    replica. The panel opens at ``batch`` (one of :data:`BATCHES`; default: the largest
+    up to 32 that fits in memory) and ``utilisation`` (a share). Controls: ``utilisation``
     (share of paid hours the GPU does useful work), ``batch``, ``hosting``.
     ``result`` holds ``self_usd_per_1k_tokens``,
     ``api_usd_per_1k_tokens``, ``usd_per_gpu_hour``, ``tokens_per_s`` and
