@@ -193,6 +193,7 @@ def test_index_escapes_every_learner_string_and_links_by_safe_id() -> None:
     assert 'href="../' not in page
     assert page.count('href="') == 2  # ok and skipped link a report; invalid links nothing
     assert "never" in page  # payback None of a finished row
+    assert "-$200k" in page and "$1.50M" in page  # savings as a board reads them
 
 
 def test_class_charts_are_pngs() -> None:

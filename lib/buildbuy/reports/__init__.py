@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"local worker processes (default: the {default_workers()} cores "
                    "available)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="run on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")
+                   help="run on an existing Dask cluster, e.g. tcp://head:8786")
     p.add_argument("--force", action="store_true",
                    help="redo learners whose outputs are already up to date")
     p.add_argument("--timeout", type=int, default=600, metavar="SECONDS",

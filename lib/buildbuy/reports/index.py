@@ -128,8 +128,10 @@ def class_charts(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def _fmt_usd(v: Any) -> str:
+    from buildbuy.memo import format_value
+
     x = _num(v)
-    return "" if x is None else f"${x / 1e6:,.2f}M"
+    return "" if x is None else format_value(x, "usd")
 
 
 def _fmt_months(v: Any, status: str) -> str:

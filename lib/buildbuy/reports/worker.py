@@ -27,6 +27,7 @@ dict with ``status`` ``"ok"`` or ``"failed"`` and a ``reason``.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import json
 import math
@@ -129,8 +130,14 @@ class WarmKernel:
         if self.km is not None:
             from jupyter_core.utils import run_sync
 
-            with contextlib.suppress(Exception):  # already dead: nothing to stop
+            try:
                 run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # dead already, or called from another thread's event loop
+                process = getattr(getattr(self.km, "provisioner", None), "process", None)
+                if process is not None:
+                    with contextlib.suppress(Exception):
+                        process.kill()
+                        process.wait(timeout=10)
             self.km = None
 
 
@@ -287,6 +294,11 @@ def _error_reason(exc: BaseException) -> str:
 def run_job(job: Job) -> dict[str, Any]:
     """Execute, render and store one learner's report; return its result.
 
+    Runs inside this thread's own :class:`contextvars.Context`. jupyter_core keeps
+    its event loop in a context variable, and Dask runs tasks in copies of one
+    context, so without this two threads could share one loop ("This event loop is
+    already running"). Each thread keeps its context, and so its loop and kernel.
+
     Files written (atomically) in ``job.out_dir``: ``<safe_id>.ipynb``, then
     ``<safe_id>.html``, then ``<safe_id>.stamp.json``. On failure only the
     partially executed ``<safe_id>.ipynb`` is kept; a stale HTML and stamp from
@@ -298,6 +310,13 @@ def run_job(job: Job) -> dict[str, Any]:
         ``safe_id``, ``status`` (``"ok"`` or ``"failed"``), ``reason``,
         ``figures`` (dict), ``seconds``.
     """
+    ctx = getattr(_local, "context", None)
+    if ctx is None:
+        ctx = _local.context = contextvars.Context()
+    return ctx.run(_run_job, job)
+
+
+def _run_job(job: Job) -> dict[str, Any]:
     import papermill as pm
 
     t0 = time.perf_counter()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from buildbuy import bottleneck, costs, data, drift, tco, tps
+from buildbuy._validate import integer
 from buildbuy.paths import REPO_ROOT
 from buildbuy.widgets._panel import Table, as_scenario
 
@@ -90,8 +91,11 @@ def static_batching_table(scenario: Any, *, batches: tuple[int, ...] = (1, 4, 16
     not fit in memory are left out.
     """
     s = as_scenario(scenario)
+    n_batches = integer("n_batches", n_batches, minimum=1)
+    for b in batches:
+        integer("batches", b, minimum=1)
     _, output = request_tokens(s)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(integer("seed", seed, minimum=0))
     cap = tps.max_batch(s.self_host_model, s.gpu, context=int(s.tokens_per_request))
     rows = []
     for b in (b for b in batches if b <= cap):
@@ -142,6 +146,9 @@ def psi_table(*, months: int = 12, rows_per_month: int = 2000, drift_month: int 
     with the sample-size-aware threshold :func:`buildbuy.drift.psi_threshold` (5% false
     alarms) and the 0.25 rule of thumb.
     """
+    months = integer("months", months, minimum=3)
+    rows_per_month = integer("rows_per_month", rows_per_month, minimum=10)
+    drift_month = integer("drift_month", drift_month, minimum=2, maximum=months)
     n = months * rows_per_month
     stream = drift.make_stream(n, kind="covariate", shape="gradual",
                                t0=(drift_month - 1) * rows_per_month,
