@@ -83,7 +83,7 @@ def test_built_memo_has_sections_in_order_and_quotes_figures() -> None:
     assert md.startswith("# Support assistant: build or buy\n")
     assert "B costs $845k against $1.23M for A." in md
     assert "B saves 31.5% and pays back in 14.2 months." in md
-    assert "We recommend to **build**: fine-tune an open model" in md
+    assert "We recommend that we **build**: fine-tune an open model" in md
     assert "a **hybrid**: start on the API" in _memo(strategy="hybrid").markdown
     assert "| Payback | 14.2 months |" in md
     assert "| Crossover | never within the horizon |" in md
@@ -183,3 +183,15 @@ def test_figures_from_comparison_hand_computed() -> None:
     assert memo.figures_from_comparison(grown)["usd_per_1k_tokens_a"].value == pytest.approx(
         3.6e6 / tokens * 1e3)
     assert tokens == pytest.approx(1e9 * (g**24 - 1) / (g - 1))
+
+
+@pytest.mark.parametrize("persona", ["bank_support", "hospital_notes", "retail_search"])
+def test_draft_memo_follows_the_model_and_passes_its_own_check(persona: str) -> None:
+    from buildbuy import scenarios, tco
+    from buildbuy.memo import draft_memo, figures_from_comparison
+
+    c = tco.compare(scenarios.load(persona))
+    m = draft_memo(c)
+    assert m.strategy == c.recommendation
+    assert check_memo(m, figures_from_comparison(c)).ok
+    assert draft_memo(persona).markdown == m.markdown   # name, scenario or comparison alike

@@ -39,6 +39,7 @@ True
 
 from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, build_memo
 from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, quoted_numbers
+from buildbuy.memo.draft import draft_memo
 from buildbuy.memo.figures import (
     UNITS,
     Figure,
@@ -58,6 +59,7 @@ __all__ = [
     "Quoted",
     "build_memo",
     "check_memo",
+    "draft_memo",
     "figures_from_comparison",
     "format_value",
     "memo_figures",

@@ -31,8 +31,8 @@ MAX_WORDS: int = 650
 STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid")
 #: The opening sentence of the Recommendation section, per strategy.
 STRATEGY_SENTENCES: dict[str, str] = {
-    "build": "We recommend to **build**: fine-tune an open model and serve it ourselves.",
-    "buy": "We recommend to **buy**: serve the workload through a provider's API.",
+    "build": "We recommend that we **build**: fine-tune an open model and serve it ourselves.",
+    "buy": "We recommend that we **buy**: serve the workload through a provider's API.",
     "hybrid": "We recommend a **hybrid**: start on the API and keep self-hosting ready to "
               "switch on.",
 }

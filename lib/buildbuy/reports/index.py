@@ -41,7 +41,7 @@ STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid")
 FIGURE_COLUMNS: tuple[str, ...] = (
     "recommendation",     # "build" | "buy" | "hybrid"
     "payback_months",     # simple payback of B against A; empty = never within the horizon
-    "savings_3y_usd",     # cumulative cost A - cumulative cost B at month 36 (> 0: B saves)
+    "savings_3y_usd",     # cumulative cost A - B at month 36 (> 0: B saves); empty if shorter
     "tco_a_usd",          # undiscounted cost of A over the horizon
     "tco_b_usd",          # undiscounted cost of B over the horizon
     "npv_a_usd",          # discounted cost of A

@@ -7,8 +7,6 @@ Each function returns a rounded :class:`pandas.DataFrame` built from library cal
 
 from __future__ import annotations
 
-import importlib.util
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -16,7 +14,6 @@ import pandas as pd
 
 from buildbuy import bottleneck, costs, data, drift, tco, tps
 from buildbuy._validate import integer
-from buildbuy.paths import REPO_ROOT
 from buildbuy.widgets._panel import Table, as_scenario
 
 __all__ = ["audit_table", "fleet_table", "model_accuracy", "overhead_table", "psi_table",
@@ -204,27 +201,16 @@ def audit_table(scenario: Any, *, engine: str = "optimized",
         f"{engine} engine, batch {fleet.batch}: headroom {a.headroom:.1f}x"))
 
 
-@cache
-def _bench_accuracy() -> Any:
-    path = REPO_ROOT / "benchmarks" / "bench_accuracy.py"
-    spec = importlib.util.spec_from_file_location("buildbuy_bench_accuracy", path)
-    if spec is None or spec.loader is None:  # pragma: no cover
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def model_accuracy() -> Table:
     """Absolute % error of the step-time model, as ``benchmarks/bench_accuracy.py`` reports it.
 
-    Runs the benchmark's own ``calibration_rows`` (the H100 measurements the constants
-    were fitted on) and ``held_out_rows`` (other GPUs, shapes, tensor parallelism, the
-    H200 ``generate()`` loop; nothing fitted) through its ``summary``, so the lesson
-    quotes exactly the benchmark's figures. Needs the repository checkout (the
-    benchmark file is not part of the installed package).
+    Runs :func:`buildbuy.tps.accuracy.calibration_rows` (the H100 measurements the
+    constants were fitted on) and :func:`~buildbuy.tps.accuracy.held_out_rows` (other GPUs,
+    shapes, tensor parallelism, the H200 ``generate()`` loop; nothing fitted) through its
+    ``summary``, so the lesson quotes exactly the benchmark's figures.
     """
-    bench = _bench_accuracy()
+    from buildbuy.tps import accuracy as bench
+
     parts = {"calibration (fitted, H100)": bench.summary(bench.calibration_rows()),
              "held out (not fitted)": bench.summary(bench.held_out_rows())}
     frames = [df.assign(set=name) for name, df in parts.items()]
