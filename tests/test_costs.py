@@ -152,3 +152,27 @@ def test_every_gpu_with_prices_has_all_three_hostings():
             continue
         values = [costs.gpu_usd_per_hour(g, h) for h in costs.HOSTINGS]
         assert all(v > 0 for v in values)
+
+
+def test_scenario_prices_use_the_scenarios_own_fields() -> None:
+    """One convention for every view: override, owned-hardware fields, cache mix, discount."""
+    from buildbuy import scenarios
+
+    bank = scenarios.load("bank_support")   # owned hardware in colocation
+    assert costs.scenario_gpu_usd_per_hour(bank) == pytest.approx(costs.gpu_usd_per_hour(
+        bank.gpu, "owned", assumptions=costs.owned_assumptions(bank)))
+    assert costs.scenario_gpu_usd_per_hour(bank, "cloud_reserved") == \
+        costs.gpu_usd_per_hour(bank.gpu, "cloud_reserved")
+    retail = scenarios.load("retail_search")
+    rented = retail.replace(gpu_usd_per_hour=2.0)
+    assert costs.scenario_gpu_usd_per_hour(rented) == 2.0
+    # the override prices the scenario's own hosting mode, not the others
+    assert costs.scenario_gpu_usd_per_hour(rented, "cloud_reserved") == \
+        costs.gpu_usd_per_hour(retail.gpu, "cloud_reserved")
+    cached = retail.replace(cached_input_share=0.5, api_discount=0.1)
+    by_hand = costs.api_usd_per_1k_tokens(retail.api_model,
+                                          output_token_share=retail.output_token_share,
+                                          cached_input_share=0.5) * 0.9
+    assert costs.scenario_api_usd_per_1k_tokens(cached) == pytest.approx(by_hand, rel=1e-12)
+    with pytest.raises(ValueError, match="hosting='rented' is invalid"):
+        costs.scenario_gpu_usd_per_hour(retail, "rented")

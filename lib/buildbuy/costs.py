@@ -207,14 +207,15 @@ def gpu_usd_per_hour(gpu: str | GPU, hosting: str = "cloud_on_demand", *,
     return price
 
 
-def scenario_gpu_usd_per_hour(scenario: Any) -> float:
+def scenario_gpu_usd_per_hour(scenario: Any, hosting: str | None = None) -> float:
     """The hourly price of one of a scenario's GPUs, from the scenario's own fields.
 
-    Convention: the scenario's ``gpu_usd_per_hour`` when set; for ``hosting="owned"``
-    the levelised owned cost from the scenario's server price, networking, power and
-    space (:func:`owned_assumptions`); otherwise the cloud price of ``data/gpus.csv``
-    for its hosting mode. Use it wherever a lesson or exercise quotes "the scenario's
-    $/GPU-hour", so that every view prices a GPU the same way.
+    Convention: ``hosting`` defaults to the scenario's own. The scenario's
+    ``gpu_usd_per_hour`` when set (it applies to the scenario's own hosting mode only);
+    for ``"owned"`` the levelised owned cost from the scenario's server price,
+    networking, power and space (:func:`owned_assumptions`); otherwise the cloud price of
+    ``data/gpus.csv`` for that hosting mode. Use it wherever a lesson or exercise quotes
+    "the scenario's $/GPU-hour", so that every view prices a GPU the same way.
 
     Examples
     --------
@@ -225,12 +226,34 @@ def scenario_gpu_usd_per_hour(scenario: Any) -> float:
     >>> scenario_gpu_usd_per_hour(S.replace(gpu_usd_per_hour=2.5))
     2.5
     """
-    if getattr(scenario, "gpu_usd_per_hour", None) is not None:
+    mode = scenario.hosting if hosting is None else choice("hosting", hosting, HOSTINGS)
+    if mode == scenario.hosting and getattr(scenario, "gpu_usd_per_hour", None) is not None:
         return positive("gpu_usd_per_hour", scenario.gpu_usd_per_hour)
-    if scenario.hosting == "owned":
+    if mode == "owned":
         return gpu_usd_per_hour(scenario.gpu, "owned",
                                 assumptions=owned_assumptions(scenario))
-    return gpu_usd_per_hour(scenario.gpu, scenario.hosting)
+    return gpu_usd_per_hour(scenario.gpu, mode)
+
+
+def scenario_api_usd_per_1k_tokens(scenario: Any) -> float:
+    """What 1k tokens cost a scenario on its API today: list price, cache mix, discount.
+
+    Convention: :func:`api_usd_per_1k_tokens` for the scenario's ``api_model``,
+    ``output_token_share`` and ``cached_input_share``, times ``1 - api_discount``; the
+    yearly price decline of :mod:`buildbuy.tco` is not applied (month 0 prices).
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> S = scenarios.load("retail_search")
+    >>> full = scenario_api_usd_per_1k_tokens(S.replace(api_discount=0.0))
+    >>> round(scenario_api_usd_per_1k_tokens(S.replace(api_discount=0.25)) / full, 6)
+    0.75
+    """
+    price = api_usd_per_1k_tokens(scenario.api_model,
+                                  output_token_share=scenario.output_token_share,
+                                  cached_input_share=scenario.cached_input_share)
+    return price * (1.0 - share("api_discount", scenario.api_discount))
 
 
 def gpu_hours_cost_usd(gpu: str | GPU, hours: float, *,
@@ -364,10 +387,11 @@ def break_even_monthly_tokens(api: str | ApiPrice, *, output_token_share: float,
 
 def break_even_utilisation(api: str | ApiPrice, *, output_token_share: float,
                            usd_per_gpu_hour: float, tokens_per_s_per_gpu: float,
-                           cached_input_share: float = 0.0) -> float:
+                           cached_input_share: float = 0.0, discount: float = 0.0) -> float:
     """Utilisation at which self-hosting costs the same per token as the API.
 
-    ``u* = (self-hosted cost per token at full load) / (API price per token)``. Above
+    ``u* = (self-hosted cost per token at full load) / (API price per token)``, the API
+    price after a negotiated ``discount`` (a share of list price). Above
     ``u*`` self-hosting is cheaper. A value above 1 means it never is, even fully busy.
 
     Examples
@@ -383,6 +407,7 @@ def break_even_utilisation(api: str | ApiPrice, *, output_token_share: float,
                                          tokens_per_s=tokens_per_s_per_gpu)
     api_1k = api_usd_per_1k_tokens(api, output_token_share=output_token_share,
                                    cached_input_share=cached_input_share)
+    api_1k *= 1.0 - share("discount", discount)
     if api_1k == 0:
         raise bad("api", get_api(api).name, "an API with a non-zero price")
     return full / api_1k

@@ -39,8 +39,7 @@ _LAYOUT = w.Layout(width="540px")
 
 
 def _bill(s: Any) -> float:
-    return costs.monthly_api_cost_usd(s.api_model, monthly_tokens=s.monthly_tokens,
-                                      output_token_share=s.output_token_share)
+    return costs.scenario_api_usd_per_1k_tokens(s) * s.monthly_tokens / 1000.0
 
 
 def _hourly(s: Any) -> float:

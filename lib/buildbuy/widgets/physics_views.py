@@ -117,10 +117,10 @@ def unit_cost_table(scenario: Any) -> Table:
     """
     s = as_scenario(scenario)
     tok = tco.sizing(s).fleet.tokens_per_s_per_gpu
-    api = costs.api_usd_per_1k_tokens(s.api_model, output_token_share=s.output_token_share)
+    api = costs.scenario_api_usd_per_1k_tokens(s)
     rows = []
     for hosting in costs.HOSTINGS:
-        usd_h = costs.gpu_usd_per_hour(s.gpu, hosting)
+        usd_h = costs.scenario_gpu_usd_per_hour(s, hosting)
         row = {"hosting": hosting, "usd_per_gpu_hour": round(usd_h, 2)}
         for u in (1.0, 0.5, 0.1):
             row[f"usd_per_1k_at_{u:.0%}"] = round(costs.self_hosted_usd_per_1k_tokens(
@@ -128,7 +128,8 @@ def unit_cost_table(scenario: Any) -> Table:
         row["api_usd_per_1k"] = round(api, 5)
         row["break_even_utilisation"] = round(costs.break_even_utilisation(
             s.api_model, output_token_share=s.output_token_share, usd_per_gpu_hour=usd_h,
-            tokens_per_s_per_gpu=tok), 3)
+            tokens_per_s_per_gpu=tok, cached_input_share=s.cached_input_share,
+            discount=s.api_discount), 3)
         rows.append(row)
     return Table(pd.DataFrame(rows).set_index("hosting"))
 

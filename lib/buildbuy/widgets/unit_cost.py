@@ -60,12 +60,12 @@ def unit_cost_panel(scenario: Any, *, batch: int | None = None,
         "hosting": w.Dropdown(options=costs.HOSTINGS, value=s.hosting,
                               description="hosting", style=SLIDER["style"]),
     }
-    api_1k = costs.api_usd_per_1k_tokens(s.api_model, output_token_share=s.output_token_share)
+    api_1k = costs.scenario_api_usd_per_1k_tokens(s)
 
     def compute(v: Mapping[str, Any]) -> dict[str, Any]:
         sp = tps.serving_point(model, gpu, batch=v["batch"], prompt_tokens=prompt,
                                output_tokens=output, tensor_parallel=tp)
-        usd_h = costs.gpu_usd_per_hour(gpu, v["hosting"])
+        usd_h = costs.scenario_gpu_usd_per_hour(s, v["hosting"])
         per_1k = costs.self_hosted_usd_per_1k_tokens(
             usd_per_gpu_hour=usd_h, n_gpus=tp, tokens_per_s=sp.tokens_per_s,
             utilisation=v["utilisation"])
@@ -73,7 +73,9 @@ def unit_cost_panel(scenario: Any, *, batch: int | None = None,
             usd_per_gpu_hour=usd_h, n_gpus=tp, tokens_per_s=sp.tokens_per_s)
         even = costs.break_even_utilisation(s.api_model, output_token_share=s.output_token_share,
                                             usd_per_gpu_hour=usd_h,
-                                            tokens_per_s_per_gpu=sp.tokens_per_s_per_gpu)
+                                            tokens_per_s_per_gpu=sp.tokens_per_s_per_gpu,
+                                            cached_input_share=s.cached_input_share,
+                                            discount=s.api_discount)
         return {"model": model, "gpu": gpu, "api_model": s.api_model,
                 "utilisation": v["utilisation"], "batch": v["batch"],
                 "hosting": v["hosting"], "usd_per_gpu_hour": usd_h, "n_gpus": tp,
