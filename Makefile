@@ -62,9 +62,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
-## Re-execute the committed lesson notebooks in place (deterministic outputs).
+## Re-execute the committed lessons and solutions in place (deterministic outputs),
+## then regenerate exercises/ from the solutions.
 notebooks: $(STAMP)
 	$(PY) -m buildbuy.notebooks
+	$(BIN)/buildbuy exercises build
 
 ## Regenerate exercises/ from solutions/.
 exercises: $(STAMP)

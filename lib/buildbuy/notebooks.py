@@ -27,7 +27,7 @@ import nbformat
 
 from buildbuy.paths import REPO_ROOT
 
-__all__ = ["execute", "lesson_paths", "main", "scrub"]
+__all__ = ["execute", "lesson_paths", "main", "scrub", "solution_paths"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -115,10 +115,15 @@ def lesson_paths() -> list[Path]:
     return sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def solution_paths() -> list[Path]:
+    """The worked exercises (``solutions/``), committed executed like the lessons."""
+    return sorted((REPO_ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Re-execute notebooks in place (default: every lesson notebook)."""
+    """Re-execute notebooks in place (default: every lesson and every solution)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    paths = [Path(a) for a in args] or lesson_paths()
+    paths = [Path(a) for a in args] or lesson_paths() + solution_paths()
     for path in paths:
         print(f"executing {path} ...", flush=True)
         execute(path)
