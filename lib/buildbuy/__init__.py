@@ -1,16 +1,29 @@
 """buildbuy: the shared library behind the AI build-vs-buy course workbook.
 
-Modules, one concept each:
+Modules, one concept each (``docs/design.md`` is the contract between them):
 
-- :mod:`buildbuy.data`: the sourced tables in ``data/`` (GPUs, models, API prices, benchmarks).
-- :mod:`buildbuy.tps`: the analytical inference-performance (tokens per second) model.
+- :mod:`buildbuy.data`: the sourced tables in ``data/`` (GPUs, models, API prices,
+  published benchmarks, the H100/H200 measurements).
+- :mod:`buildbuy.tps`: the analytical inference-performance (tokens per second) model;
+  :mod:`buildbuy.tps.accuracy` measures it against real numbers.
+- :mod:`buildbuy.bottleneck`: the five-way bottleneck audit of a serving pipeline.
 - :mod:`buildbuy.costs`: unit economics: cost per 1k tokens, monthly cost, break-even.
-- :mod:`buildbuy.scenarios`: the validated build-vs-buy scenario schema and personas.
-- :mod:`buildbuy.tco`: monthly cash flows of Scenario A (API) and B (self-host).
+- :mod:`buildbuy.scenarios` (fields in :mod:`buildbuy.scenario_fields`): the validated
+  build-vs-buy scenario schema and the personas.
+- :mod:`buildbuy.tco` and :mod:`buildbuy.tco_compare`: monthly cash flows of Scenario A
+  (API) and B (self-host), and the comparison built on them.
 - :mod:`buildbuy.finance`: NPV, IRR, MIRR, payback, depreciation.
-- :mod:`buildbuy.drift`: drifting streams, detectors and retraining-policy costs.
+- :mod:`buildbuy.board`: EBITDA, EBIT, free cash flow and enterprise value.
+- :mod:`buildbuy.sla`: the SLA negotiation calculator.
+- :mod:`buildbuy.uncertainty`: tornado, two-way grid and Monte Carlo.
+- :mod:`buildbuy.drift`: drifting streams, detectors, retraining policies and their cost.
+- :mod:`buildbuy.memo`: the one-page board memo, its draft and its checker.
+- :mod:`buildbuy.questions`, :mod:`buildbuy.checks`, :mod:`buildbuy.exercises`: practice
+  questions, instant feedback, building and grading the exercises.
 - :mod:`buildbuy.widgets`: the interactive lesson panels.
 - :mod:`buildbuy.reports`: per-learner reports at cohort scale.
+- :mod:`buildbuy.workshop`: the Voila dashboards for a workshop room.
+- :mod:`buildbuy.notebooks`: papermill execution with deterministic outputs.
 """
 
 from __future__ import annotations
