@@ -6,7 +6,6 @@ that fails, sleeps or prints on demand, so each test takes seconds.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -21,18 +20,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from buildbuy.reports import cli_main, index, run_reports, state
 from buildbuy.reports.ids import safe_id
+from reports_helpers import read_summary as _summary
+from reports_helpers import write_text as _write
 
 pytestmark = pytest.mark.slow
-
-
-def _summary(out: Path) -> list[dict[str, str]]:
-    with open(out / "summary.csv", newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # --------------------------------------------------------------------------- tiny template

@@ -7,9 +7,7 @@ parameters cell so they take seconds.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -18,21 +16,13 @@ from buildbuy.notebooks import execute
 from buildbuy.reports import DEFAULT_TEMPLATE, cli_main, state
 from buildbuy.reports.ids import safe_id
 from buildbuy.reports.worker import FIGURES_MIME, renumber
+from reports_helpers import read_summary as _summary
+from reports_helpers import write_text as _write
 
 pytestmark = pytest.mark.slow
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_ID = "../../evil"
-
-
-def _summary(out: Path) -> list[dict[str, str]]:
-    with open(out / "summary.csv", newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
