@@ -57,9 +57,7 @@ def _fill(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
     return _PLACEHOLDER.sub(repl, text.strip())
 
 
-@dataclass(frozen=True)
-
-
+@dataclass(frozen=True, repr=False)
 class Memo:
     """A built memo: title, ordered ``(heading, body)`` sections and the figures used."""
 
@@ -89,6 +87,10 @@ class Memo:
 
     def _repr_markdown_(self) -> str:
         return self.markdown
+
+    def __repr__(self) -> str:
+        return (f"Memo(title={self.title!r}, strategy={self.strategy!r}, "
+                f"{len(self.sections)} sections, {self.word_count} words)")
 
     def __str__(self) -> str:
         return self.markdown
