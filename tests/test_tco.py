@@ -293,3 +293,25 @@ def test_open_model_api_npv_prices_path_a_with_the_hosted_open_model():
     # a cheaper price sheet can only lower A's cost
     assert alts["deepinfra-llama-3.1-8b"] < alts["together-llama-3.1-8b"]
     assert open_model_api_npv(scenarios.load("bank_support")) == {}
+
+
+def test_simplification_effects_measure_what_they_say():
+    """Throughput row = re-sizing for the benchmark's median optimism; autoscaling row =
+    the rent above average load (zero for owned servers)."""
+    from buildbuy.tco_compare import simplification_effects
+    from buildbuy.tps import accuracy
+
+    S = scenarios.load("retail_search")            # rented on demand
+    table = simplification_effects(S)
+    opt = accuracy.throughput_rows()["error_pct"].median() / 100.0
+    assert 0.0 < opt < 0.5
+    slower = compare(S.replace(peak_to_average=S.peak_to_average * (1 + opt)))
+    base = compare(S)
+    row = table.iloc[0]
+    assert row["effect_on_b_usd"] == pytest.approx(slower.tco_usd["B"] - base.tco_usd["B"])
+    assert row["effect_on_b_usd"] > 0                 # less throughput, more GPUs
+    cf = base.cashflows
+    rent = cf[(cf.scenario == "B") & (cf.component == "gpu_rental")].usd.sum()
+    assert table.iloc[1]["effect_on_b_usd"] == pytest.approx(-rent * (1 - 1 / S.peak_to_average))
+    owned = simplification_effects(scenarios.load("bank_support"))
+    assert owned.iloc[1]["effect_on_b_usd"] == 0.0

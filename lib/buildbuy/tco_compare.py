@@ -53,6 +53,7 @@ __all__ = [
     "break_even_monthly_tokens",
     "compare",
     "open_model_api_npv",
+    "simplification_effects",
 ]
 
 #: Share of A's cost NPV that B must save for a "build" recommendation.
@@ -289,6 +290,44 @@ def open_model_api_npv(S: Any) -> dict[str, float]:
             a, _ = tco.monthly_totals(S.replace(api_model=name))
             out[name] = float(finance.npv(r, a[0]))
     return out
+
+
+def simplification_effects(S: Any) -> pd.DataFrame:
+    """How much two of the model's simplifications move Scenario B, for this scenario.
+
+    - **Throughput optimism.** Against 60 saturated TensorRT-LLM runs the TPS model
+      overestimates throughput by a median ``m`` % (:mod:`buildbuy.tps.accuracy`). Sizing
+      the fleet for ``(1 + m/100)`` times the peak shows what B would cost if the real
+      throughput were that much lower.
+    - **Always-on fleet.** The fleet is sized for the peak and runs all month; a perfect
+      autoscaler would rent only the average load, so at most ``1 - 1/peak_to_average``
+      of the cloud GPU rent could be saved. Owned servers are bought for the peak anyway
+      (zero effect).
+
+    Returns one row per simplification: ``effect_on_b_usd`` (change of B's cost over the
+    horizon; negative = B would be cheaper), ``effect_on_b_share`` (of B's cost) and
+    ``recommendation`` (the verdict with that change; ``"-"`` where it is only a bound).
+    """
+    from buildbuy.tps import accuracy
+
+    base = compare(S)
+    tco_b = base.tco_usd["B"]
+    rows = accuracy.throughput_rows()
+    optimism = float(rows["error_pct"].median()) / 100.0
+    slower = compare(S.replace(peak_to_average=S.peak_to_average * (1.0 + optimism)))
+    cf = base.cashflows
+    rent = float(cf[(cf.scenario == "B") & (cf.component == "gpu_rental")].usd.sum())
+    autoscale = 0.0 - rent * (1.0 - 1.0 / S.peak_to_average)
+    table = pd.DataFrame([
+        {"simplification": f"throughput {optimism:.0%} lower",
+         "effect_on_b_usd": slower.tco_usd["B"] - tco_b,
+         "recommendation": slower.recommendation},
+        {"simplification": "perfect autoscaling (bound)",
+         "effect_on_b_usd": autoscale, "recommendation": "-"},
+    ])
+    table["effect_on_b_share"] = table["effect_on_b_usd"] / tco_b
+    return table.set_index("simplification")[["effect_on_b_usd", "effect_on_b_share",
+                                              "recommendation"]]
 
 
 def _usd(x: float) -> str:
