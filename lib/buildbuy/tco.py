@@ -2,32 +2,45 @@
 
 :func:`cashflows` turns a :class:`~buildbuy.scenarios.Scenario` into a tidy table of
 costs, month by month, for both scenarios; :func:`buildbuy.tco_compare.compare` (also
-reachable as ``buildbuy.tco.compare``) adds the outcomes a CFO asks for.
+reachable as ``buildbuy.tco.compare``) adds the outcomes a CFO asks for, and
+:func:`fleet_by_year` is the one place that reports B's fleet.
 
 Conventions
 -----------
 - ``month`` 0 is "upfront, at the start" (hardware bought before service); months
   1..``horizon_months`` are calendar months of service. ``usd`` is a cost: positive =
   money out, negative = money in (resale of hardware at the horizon).
-- Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``.
-  A scenario serves it from the month after its go-live delay
-  (``months_to_production_a`` / ``months_to_production``); before that its
+- Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``;
+  its average load is volume / 2,628,000 s (730 h) and its peak-hour load
+  ``peak_to_average`` times that, spread over the day by the scaled daily profile
+  (:mod:`buildbuy.load_profile`). A scenario serves its volume from the month after its
+  go-live delay (``months_to_production_a`` / ``months_to_production``); before that its
   opportunity cost ``opportunity_usd_per_month`` is charged instead.
-- API fees = tokens x the blended list price of ``buildbuy.costs.api_usd_per_1k_tokens``
-  x ``(1 - api_discount)`` x ``(1 - api_price_decline) ** ((m - 1) / 12)``.
-- The GPU count is never typed in. One replica's capacity (tokens/s at the latency
-  target) comes from ``buildbuy.tps.size_fleet``; each year's fleet is
-  ``ceil(peak / capacity)`` replicas, for that year's peak:
-  ``peak_to_average`` x the year's highest monthly volume / 2,628,000 s (730 h).
-  Owned servers are bought upfront (month 0) for year 1 and topped up at the start of
-  each later year; they are never sold before the horizon. Cloud GPUs are rented for
-  730 h a month.
+- **API fees** = tokens not served by provisioned capacity x the blended list price
+  (``buildbuy.costs.api_usd_per_1k_tokens``) x ``(1 - api_discount)`` x the price index of
+  :mod:`buildbuy.api_price` (same-model decline and model refreshes). Refreshes pay a
+  migration (``model_refresh``). A peak above the top rate-limit tier buys provisioned
+  throughput (``api_provisioned``) where it is published (:mod:`buildbuy.api_limits`).
+- **B's fleet** comes from :mod:`buildbuy.capacity`: per-replica capacity from
+  ``buildbuy.tps.size_fleet``, sized so the peak uses ``target_utilisation`` of it, plus
+  ``redundancy``. Owned servers are bought upfront (month 0) for year 1's peak and topped
+  up at the start of each later year; they are never sold before the horizon. Cloud GPUs
+  follow the load hour by hour (each distinct hourly level of the day): on-demand GPUs
+  are paid for the hours they run; ``cloud_reserved`` reserves, each year, the baseline
+  that minimises reserved + on-demand burst (:func:`buildbuy.capacity.cheapest_reservation`)
+  and bursts above it at the on-demand price.
 - Running costs (rent, power, colocation, licences, maintenance) start at go-live.
   Power = servers x ``server_power_kw`` x ``power_draw_share`` x ``pue`` x 730 h x
-  ``electricity_usd_per_kwh``; colocation = servers x ``server_power_kw`` x
-  ``colo_usd_per_kw_month``.
-- Owned hardware is resold at ``residual_value_share`` of its price in the last month.
+  ``electricity_usd_per_kwh``; colocation = servers x ``server_power_kw`` x the rate of the
+  site's tier (retail below ``colo_wholesale_min_kw`` per site, else wholesale:
+  :mod:`buildbuy.owned_hardware`); maintenance = ``maintenance_share_per_year`` / 12 of the
+  capex held. Licences are paid per GPU in service (the month's average for cloud).
+- Owned hardware is resold in the last month at the used-market value of its age:
+  ``(1 - resale_decline_per_year) ** (months held / 12)`` of its price.
 - Staff: ``<role>_fte_<a|b>`` x ``<role>_usd_per_year`` / 12 in every month 1..horizon.
+  B's on-call rotation (:mod:`buildbuy.staffing`) is staffed by its ML and MLOps
+  engineers; MLOps FTE up to the rotation's minimum are added from go-live
+  (``on_call_staff``).
 - Drift costs come from ``buildbuy.drift.cost_lines(scenario)`` under category ``drift``.
 
 Every formula above is written once, in :func:`_components`, over arrays: a leading axis
@@ -43,20 +56,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import costs, data, tps
+from buildbuy import api_limits, api_price, capacity, costs, data, load_profile, tps
 from buildbuy._validate import bad
+from buildbuy.capacity import Sizing
 from buildbuy.costs import HOURS_PER_MONTH
+from buildbuy.owned_hardware import colo_usd_per_kw_month, resale_share
 from buildbuy.scenarios import FIELDS, ROLES
+from buildbuy.staffing import min_on_call_headcount
 
 __all__ = [
     "CATEGORIES",
     "FIXED_FIELDS",
     "HOURS_PER_MONTH",
+    "FleetYear",
     "Sizing",
     "api_usd_per_token",
     "cashflows",
     "compare",
+    "context",
     "drift_lines",
+    "fleet_by_year",
     "monthly_totals",
     "served_tokens",
     "sizing",
@@ -68,35 +87,6 @@ _SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
 #: Fields that set the GPU sizing per replica: fixed within one vectorised call.
 FIXED_FIELDS: frozenset[str] = frozenset(
     {"output_token_share", "tokens_per_request", "max_ms_per_output_token"})
-
-
-@dataclasses.dataclass(frozen=True)
-class Sizing:
-    """Draw-invariant GPU sizing of Scenario B.
-
-    ``buildbuy.tps.size_fleet`` picks, for each tensor-parallel group size, the batch
-    with the most tokens/s per GPU that meets the latency target; that choice does not
-    depend on the load. Only the winning group size does, through the rounding of
-    ``ceil(peak / per-replica tokens/s)``. So the per-replica capacity of every feasible
-    group size is computed once, and :meth:`n_gpus` reproduces ``size_fleet(...).n_gpus``
-    for any peak (checked in ``tests/test_tco.py``).
-
-    Attributes
-    ----------
-    fleet : object
-        ``buildbuy.tps.size_fleet`` result at the first year's peak.
-    options : tuple of (int, float)
-        ``(gpus_per_replica, tokens_per_s_per_replica)`` for each feasible group size.
-    """
-
-    fleet: Any
-    options: tuple[tuple[int, float], ...]
-
-    def n_gpus(self, peak_tokens_per_s: Any) -> np.ndarray:
-        """Fewest GPUs serving ``peak_tokens_per_s`` (prompt + output), elementwise."""
-        peak = np.asarray(peak_tokens_per_s, dtype=float)
-        counts = [tp * np.ceil(peak / cap - 1e-12) for tp, cap in self.options]
-        return np.minimum.reduce(counts) if len(counts) > 1 else counts[0]
 
 
 def _peak_tokens_per_s(monthly_tokens: Any, peak_to_average: Any) -> Any:
@@ -114,7 +104,7 @@ def sizing(S: Any) -> Sizing:
     Calls ``size_fleet`` once per tensor-parallel group size (1, 2, 4, 8 where the
     model's attention heads divide evenly, as ``size_fleet`` does) to get each group's
     tokens/s per replica, and once with the default search at the first year's peak
-    for :attr:`Sizing.fleet`.
+    for :attr:`Sizing.fleet` (no headroom: the replica shape the fleet is built from).
     """
     prompt, output = _split(S)
     peak = float(_peak_tokens_per_s(_year_peak_volume(S, 1), S.peak_to_average))
@@ -161,6 +151,18 @@ def _gpu_usd_per_hour(S: Any) -> float:
     return float(costs.gpu_usd_per_hour(S.gpu, S.hosting))
 
 
+def _burst_usd_per_hour(S: Any) -> float:
+    """On-demand price for hours above a reservation (the scenario's own for on-demand)."""
+    if S.hosting == "cloud_on_demand":
+        return _gpu_usd_per_hour(S)
+    if S.hosting == "cloud_reserved":
+        g = data.get_gpu(S.gpu)
+        if g.cloud_on_demand_usd_per_hour is None:
+            return _gpu_usd_per_hour(S)   # no burst price published: reserve at peak
+        return float(g.cloud_on_demand_usd_per_hour)
+    return 0.0
+
+
 def drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
     """Drift cost lines of :func:`buildbuy.drift.cost_lines` as arrays.
 
@@ -187,21 +189,93 @@ class _Context:
     live_a_from: int
     live_b_from: int
     hosting: str
+    redundancy: str
     gpus_per_server: int
     api_corners: tuple[float, float, float, float]
     gpu_usd_per_hour: float
+    burst_usd_per_hour: float
     sizing: Sizing
     drift: dict[str, dict[str, np.ndarray]]
+    load_profile: str
+    quota: api_limits.QuotaContext
+    refresh_months: int
+    on_call_min: int
+    elastic: bool
 
 
-def _context(S: Any, size: Sizing | None = None) -> _Context:
+def context(S: Any, size: Sizing | None = None, *, elastic: bool = True) -> _Context:
+    """The draw-invariant part of the model for ``S`` (reuse it across draws).
+
+    ``elastic=False`` runs cloud GPUs at the year's peak-hour fleet all month (the
+    always-on simplification, kept to measure what it overstated).
+    """
     return _Context(S.horizon_months, S.months_to_production_a + 1,
-                    S.months_to_production + 1, S.hosting, S.gpus_per_server,
-                    api_usd_per_token(S), _gpu_usd_per_hour(S),
-                    size if size is not None else sizing(S), drift_lines(S))
+                    S.months_to_production + 1, S.hosting, S.redundancy, S.gpus_per_server,
+                    api_usd_per_token(S), _gpu_usd_per_hour(S), _burst_usd_per_hour(S),
+                    size if size is not None else sizing(S), drift_lines(S), S.load_profile,
+                    api_limits.quota_context(S), S.api_refresh_months,
+                    min_on_call_headcount(S.on_call_coverage), elastic)
+
+
+_context = context  # the name other modules used before it was public
 
 
 Component = tuple[str, str, str, np.ndarray]
+
+
+def _year_peaks(p: Mapping[str, Any], c: _Context) -> tuple[np.ndarray, np.ndarray,
+                                                             np.ndarray]:
+    """(peak tokens/s per year, first months, 1.0 where B is live in that year)."""
+    n_years = (c.horizon - 1) // 12 + 1
+    firsts = np.array([12 * y + 1 for y in range(n_years)], dtype=float)
+    lasts = np.minimum(firsts + 11.0, c.horizon)
+    live_year = (lasts >= c.live_b_from).astype(float)
+    gfirst = (1.0 + p["annual_growth"]) ** ((firsts - 1.0) / 12.0)
+    glast = (1.0 + p["annual_growth"]) ** ((lasts - 1.0) / 12.0)
+    peak = (p["monthly_tokens"] * np.maximum(gfirst, glast) * p["peak_to_average"]
+            / _SECONDS_PER_MONTH)
+    return peak, firsts, live_year
+
+
+def _owned_fleet(p: Mapping[str, Any], c: _Context, peak: np.ndarray,
+                 live_year: np.ndarray) -> np.ndarray:
+    """Servers held each year (never sold before the horizon)."""
+    gpus = capacity.fleet_gpus(c.sizing, peak, target_utilisation=p["target_utilisation"],
+                               redundancy=c.redundancy, gpus_per_server=c.gpus_per_server,
+                               owned=True) * live_year
+    return np.maximum.accumulate(gpus / c.gpus_per_server, axis=-1)
+
+
+def _cloud_fleet(p: Mapping[str, Any], c: _Context, volume: np.ndarray, live_b: np.ndarray,
+                 year_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(GPUs at each hourly level (..., M, L), hours at each level (L,), reserved (..., M))."""
+    lv, hours = load_profile.levels(c.load_profile, p["peak_to_average"])
+    lv = lv[..., None, :] if np.ndim(lv) > 1 else lv
+    avg = volume / _SECONDS_PER_MONTH
+    u = p["target_utilisation"]
+    u = u[..., None] if np.ndim(u) > 1 else u
+    need = capacity.fleet_gpus(c.sizing, avg[..., None] * lv, target_utilisation=u,
+                               redundancy=c.redundancy, gpus_per_server=1, owned=False)
+    need = need * live_b[:, None]
+    if not c.elastic:                              # always-on at each year's peak hour
+        top = need.max(-1)
+        yearly = np.stack([top[..., year_idx == y].max(-1) for y in range(year_idx.max() + 1)],
+                          axis=-1)
+        need = np.broadcast_to(yearly[..., year_idx][..., None], need.shape) * live_b[:, None]
+        return need, hours, np.zeros(need.shape[:-1])
+    reserved = np.zeros(need.shape[:-1])
+    if c.hosting == "cloud_reserved" and c.burst_usd_per_hour > 0:
+        w = hours * HOURS_PER_MONTH / 24.0
+        for y in range(int(year_idx.max()) + 1):
+            sel = (year_idx == y) & (live_b > 0)
+            if not sel.any():
+                continue
+            g = need[..., sel, :]
+            r = capacity.cheapest_reservation(
+                g.reshape(*g.shape[:-2], -1), np.tile(w, int(sel.sum())),
+                usd_reserved=c.gpu_usd_per_hour, usd_on_demand=c.burst_usd_per_hour)
+            reserved[..., sel] = r[..., None]
+    return need, hours, reserved
 
 
 def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
@@ -215,32 +289,33 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
     service = (m >= 1).astype(float)
     live_a = (m >= c.live_a_from).astype(float)
     live_b = (m >= c.live_b_from).astype(float)
-    years = (np.maximum(m, 1.0) - 1.0) // 12.0  # month 0 belongs to year 1 (index 0)
-    n_years = int(years[-1]) + 1
-    year_idx = years.astype(int)
+    year_idx = ((np.maximum(m, 1.0) - 1.0) // 12.0).astype(int)  # month 0 is in year 1
 
     volume = p["monthly_tokens"] * (1.0 + p["annual_growth"]) ** ((m - 1.0) / 12.0) * service
-    # ---- Scenario A: API
+    # ---- Scenario A: API fees, provisioned capacity above the top tier, refreshes
     o, cs = p["output_token_share"], p["cached_input_share"]
     p00, p10, p01, p11 = c.api_corners
     usd_per_token = ((1 - o) * (1 - cs) * p00 + o * (1 - cs) * p10 + (1 - o) * cs * p01
                      + o * cs * p11)
-    price = (usd_per_token * (1.0 - p["api_discount"])
-             * (1.0 - p["api_price_decline"]) ** ((np.maximum(m, 1.0) - 1.0) / 12.0))
-    yield "A", "api_fees", "opex", volume * live_a * price
+    index = api_price.price_index(m, decline=p["api_price_decline"], live_from=c.live_a_from,
+                                  refresh_months=c.refresh_months,
+                                  refresh_price_share=p["api_refresh_price_share"])
+    price = usd_per_token * (1.0 - p["api_discount"]) * index
+    lv_a, hours_a = load_profile.levels(c.load_profile, p["peak_to_average"])
+    _, pt_usd, pt_share = api_limits.provisioned(
+        c.quota, volume / _SECONDS_PER_MONTH, p["peak_to_average"], lv_a, hours_a, o, cs)
+    yield "A", "api_fees", "opex", volume * live_a * price * (1.0 - pt_share)
+    yield "A", "api_provisioned", "opex", pt_usd * live_a
     yield "A", "api_integration", "opex", p["api_integration_usd"] * (m == 1)
+    refresh = api_price.refresh_months_mask(m, live_from=c.live_a_from,
+                                            refresh_months=c.refresh_months)
+    day_usd = p["ml_engineer_usd_per_year"] / p["engineer_working_days_per_year"]
+    yield "A", "model_refresh", "people", refresh * p["api_migration_engineer_days"] * day_usd
 
-    # ---- Scenario B: fleet sized per year for that year's peak, while B is live
-    firsts = np.array([12 * y + 1 for y in range(n_years)], dtype=float)
-    lasts = np.minimum(firsts + 11.0, c.horizon)
-    live_year = (lasts >= c.live_b_from).astype(float)
-    gfirst = (1.0 + p["annual_growth"]) ** ((firsts - 1.0) / 12.0)
-    glast = (1.0 + p["annual_growth"]) ** ((lasts - 1.0) / 12.0)
-    peak = (p["monthly_tokens"] * np.maximum(gfirst, glast) * p["peak_to_average"]
-            / _SECONDS_PER_MONTH)
-    gpus_y = c.sizing.n_gpus(peak) * live_year
+    # ---- Scenario B: the fleet
     if c.hosting == "owned":
-        servers_y = np.maximum.accumulate(np.ceil(gpus_y / c.gpus_per_server - 1e-9), axis=-1)
+        peak, firsts, live_year = _year_peaks(p, c)
+        servers_y = _owned_fleet(p, c, peak, live_year)
         bought_y = np.diff(servers_y, axis=-1, prepend=0.0)
         buy_month = np.concatenate([[0], firsts[1:].astype(int)])
         bought = np.zeros((*np.shape(bought_y)[:-1], n))
@@ -249,29 +324,47 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
         capex_total = server_capex * (1.0 + p["networking_uplift"])
         yield "B", "gpu_servers", "capex", server_capex
         yield "B", "networking", "capex", server_capex * p["networking_uplift"]
+        held_months = c.horizon - np.maximum(m, 1.0) + 1.0   # bought at the start of m
+        value = resale_share(held_months / 12.0, p["resale_decline_per_year"])
         resale = np.zeros(n)
         resale[-1] = 1.0
-        yield "B", "resale", "capex", -p["residual_value_share"] * resale * np.sum(
-            capex_total, axis=-1, keepdims=True)
+        yield "B", "resale", "capex", -resale * np.sum(capex_total * value, axis=-1,
+                                                       keepdims=True)
         servers_m = servers_y[..., year_idx] * live_b
         kw_m = servers_m * p["server_power_kw"]
         yield "B", "power", "opex", (kw_m * p["power_draw_share"] * p["pue"] * HOURS_PER_MONTH
                                      * p["electricity_usd_per_kwh"])
-        yield "B", "colocation", "opex", kw_m * p["colo_usd_per_kw_month"]
+        rate = colo_usd_per_kw_month(kw_m / capacity.sites(c.redundancy),
+                                     retail=p["colo_retail_usd_per_kw_month"],
+                                     wholesale=p["colo_wholesale_usd_per_kw_month"],
+                                     wholesale_min_kw=p["colo_wholesale_min_kw"])
+        yield "B", "colocation", "opex", kw_m * rate
         yield "B", "maintenance", "opex", (np.cumsum(capex_total, axis=-1) * live_b
                                            * p["maintenance_share_per_year"] / 12.0)
         gpus_m = servers_m * c.gpus_per_server
     else:
-        gpus_m = gpus_y[..., year_idx] * live_b
-        yield "B", "gpu_rental", "opex", gpus_m * HOURS_PER_MONTH * p["gpu_usd_per_hour"]
+        need, hours, reserved = _cloud_fleet(p, c, volume, live_b, year_idx)
+        per_level = HOURS_PER_MONTH / 24.0 * hours
+        burst = (np.maximum(need - reserved[..., None], 0.0) * per_level).sum(-1)
+        rent = reserved * HOURS_PER_MONTH * p["gpu_usd_per_hour"]
+        if c.hosting == "cloud_on_demand" or not c.elastic:
+            rent = rent + burst * p["gpu_usd_per_hour"]
+        else:
+            rent = rent + burst * c.burst_usd_per_hour
+        yield "B", "gpu_rental", "opex", rent
+        gpus_m = np.maximum((need * hours).sum(-1) / 24.0, reserved)
     yield "B", "licences", "opex", gpus_m * p["licence_usd_per_gpu_year"] / 12.0
     yield "B", "fine_tuning", "opex", p["fine_tuning_usd"] * (m == 1)
 
-    # ---- both: people, opportunity cost, drift
+    # ---- both: people, B's on-call rotation, opportunity cost, drift
     for side, live_from in (("A", c.live_a_from), ("B", c.live_b_from)):
         for role in ROLES:
             yield (side, role, "people", p[f"{role}_fte_{side.lower()}"]
                    * p[f"{role}_usd_per_year"] / 12.0 * service)
+        if side == "B":
+            short = np.maximum(c.on_call_min - p["ml_engineer_fte_b"] - p["mlops_fte_b"], 0.0)
+            yield "B", "on_call_staff", "people", (short * p["mlops_usd_per_year"] / 12.0
+                                                   * live_b)
         delayed = ((m >= 1) & (m < live_from)).astype(float)
         yield side, "delayed_value", "opportunity", p["opportunity_usd_per_month"] * delayed
         for comp, arr in c.drift.get(side, {}).items():
@@ -322,7 +415,7 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     >>> bool((cf.groupby(["scenario", "component"]).size() == 37).all())
     True
     """
-    c = _context(S, size)
+    c = context(S, size)
     p = _params(S)
     months = np.arange(S.horizon_months + 1)
     parts = []
@@ -370,6 +463,124 @@ def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
         total[scen] += usd
     return total["A"], total["B"]
 
+
+@dataclasses.dataclass(frozen=True)
+class FleetYear:
+    """Scenario B's fleet in one year of the horizon (see :func:`fleet_by_year`)."""
+
+    year: int
+    gpus: int
+    servers: int | None
+    reserved_gpus: int
+    mean_gpus: float
+    peak_tokens_per_s: float
+    capacity_tokens_per_s: float
+    utilisation_at_peak: float
+    sized_for: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FleetPlan:
+    """B's fleet year by year, and the replica it is built from.
+
+    ``years[i].gpus`` is what the year is sized for: the GPUs owned (owned hardware), or
+    the peak hour's fleet (cloud). ``utilisation`` is the highest peak load over the
+    fleet's full-load capacity in any live year: never above ``target_utilisation``.
+    The attributes of the replica (``tokens_per_s_per_gpu``, ``tensor_parallel``,
+    ``batch``, ``ms_per_output_token``) come from ``buildbuy.tps.size_fleet``.
+    """
+
+    years: tuple[FleetYear, ...]
+    replica: Any
+    hosting: str
+    redundancy: str
+    target_utilisation: float
+
+    @property
+    def gpus_by_year(self) -> list[int]:
+        """GPUs of each year (see the class docstring for what they are sized for)."""
+        return [y.gpus for y in self.years]
+
+    @property
+    def utilisation(self) -> float:
+        """Highest peak-hour utilisation of the fleet's capacity over the live years."""
+        live = [y.utilisation_at_peak for y in self.years if y.gpus > 0]
+        return max(live) if live else 0.0
+
+    @property
+    def tokens_per_s_per_gpu(self) -> float:
+        return float(self.replica.tokens_per_s_per_gpu)
+
+    @property
+    def tensor_parallel(self) -> int:
+        return int(self.replica.tensor_parallel)
+
+    @property
+    def batch(self) -> int:
+        return int(self.replica.batch)
+
+    @property
+    def ms_per_output_token(self) -> float:
+        return float(self.replica.ms_per_output_token)
+
+
+def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
+    """B's fleet per year from the same arithmetic as the cash flows.
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> plan = fleet_by_year(scenarios.load("hospital_notes"))
+    >>> plan.utilisation <= plan.target_utilisation
+    True
+    """
+    c = context(S, size)
+    p = _params(S)
+    m = np.arange(c.horizon + 1, dtype=float)
+    live_b = (m >= c.live_b_from).astype(float)
+    year_idx = ((np.maximum(m, 1.0) - 1.0) // 12.0).astype(int)
+    volume = S.monthly_tokens * (1.0 + S.annual_growth) ** ((m - 1.0) / 12.0) * (m >= 1)
+    per_gpu = c.sizing.tokens_per_s_per_gpu
+    years = []
+    n_years = int(year_idx.max()) + 1
+    if S.hosting == "owned":
+        peak, _, live_year = _year_peaks(p, c)
+        servers = _owned_fleet(p, c, peak, live_year)
+        for y in range(n_years):
+            n_srv = int(round(float(np.ravel(servers)[y])))
+            gpus = n_srv * S.gpus_per_server
+            pk = float(np.ravel(peak)[y]) if live_year[y] else 0.0
+            cap = gpus * per_gpu
+            years.append(FleetYear(y + 1, gpus, n_srv, 0, float(gpus), pk, cap,
+                                   pk / cap if cap else 0.0,
+                                   _sized_for(S, owned=True)))
+    else:
+        need, hours, reserved = _cloud_fleet(p, c, volume, live_b, year_idx)
+        need = need.reshape(-1, *need.shape[-2:])[0]
+        reserved = reserved.reshape(-1, reserved.shape[-1])[0]
+        mean = (need * hours).sum(-1) / 24.0
+        for y in range(n_years):
+            sel = (year_idx == y) & (live_b > 0)
+            if not sel.any():
+                years.append(FleetYear(y + 1, 0, None, 0, 0.0, 0.0, 0.0, 0.0,
+                                       _sized_for(S, owned=False)))
+                continue
+            gpus = int(round(float(need[sel].max())))
+            pk = float((volume[sel] / _SECONDS_PER_MONTH).max() * S.peak_to_average)
+            cap = gpus * per_gpu
+            years.append(FleetYear(y + 1, gpus, None, int(round(float(reserved[sel].max()))),
+                                   float(np.maximum(mean[sel], reserved[sel]).mean()), pk,
+                                   cap, pk / cap if cap else 0.0, _sized_for(S, owned=False)))
+    return FleetPlan(tuple(years), c.sizing.fleet, S.hosting, S.redundancy,
+                     float(S.target_utilisation))
+
+
+def _sized_for(S: Any, *, owned: bool) -> str:
+    what = ("GPUs owned, bought for the year's peak hour" if owned
+            else "GPUs in the year's peak hour (the fleet follows the load hour by hour)")
+    spare = {"none": "no spare", "n_plus_1": "one spare " + ("server" if owned else "replica"),
+             "two_sites": "two sites, each able to carry the peak"}[S.redundancy]
+    return (f"{what}; peak at {S.target_utilisation:.0%} of capacity; {spare}")
 
 
 def compare(S: Any) -> Any:

@@ -69,10 +69,13 @@ class Comparison:
     Attributes
     ----------
     scenario : Scenario
-    fleet : object
-        ``buildbuy.tps.size_fleet`` result for the first year's peak.
+    fleet : buildbuy.tco.FleetPlan
+        B's fleet year by year (:func:`buildbuy.tco.fleet_by_year`): GPUs, servers,
+        reserved GPUs, peak-hour utilisation (never above ``target_utilisation``), and the
+        replica it is built from (``tokens_per_s_per_gpu``, ``tensor_parallel`` ...).
     gpus_by_year : list of int
-        GPUs B runs (cloud) or owns (owned hardware) in each year of the horizon.
+        ``fleet.gpus_by_year``: GPUs B owns (owned hardware) or runs in the year's peak
+        hour (cloud) in each year of the horizon.
     cashflows : pandas.DataFrame
         The tidy frame of :func:`buildbuy.tco.cashflows`.
     monthly : pandas.DataFrame
@@ -179,23 +182,6 @@ def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
     return float(b)
 
 
-def _gpus_by_year(cf: pd.DataFrame, S: Any, size: tco.Sizing) -> list[int]:
-    # Recover the yearly fleet from the same arithmetic as the cash flows.
-    out = []
-    for year in range(1, (S.horizon_months - 1) // 12 + 2):
-        last = min(12 * year, S.horizon_months)
-        if last <= S.months_to_production:
-            out.append(0)
-            continue
-        peak = float(tco._peak_tokens_per_s(tco._year_peak_volume(S, year), S.peak_to_average))
-        gpus = int(size.n_gpus(peak))
-        if S.hosting == "owned":
-            gpus = int(np.ceil(gpus / S.gpus_per_server - 1e-9)) * S.gpus_per_server
-            gpus = max([gpus, *out])
-        out.append(int(gpus))
-    return out
-
-
 def compare(S: Any) -> Comparison:
     """Compare Scenario A and B of ``S``: costs, payback, unit cost, board view, verdict.
 
@@ -218,12 +204,12 @@ def compare(S: Any) -> Comparison:
     True
     """
     size = tco.sizing(S)
-    ctx = tco._context(S, size)
+    ctx = tco.context(S, size)
     cf = tco.cashflows(S, size=size)
     notes = [
-        "The GPU fleet is always on and sized for each year's peak (peak_to_average x the "
-        "year's busiest month); autoscaling is not modelled, so cloud rent is an upper "
-        "bound.",
+        "Owned servers are bought for each year's peak hour; cloud GPUs follow a typical "
+        "day's load hour by hour (data/load_profiles.csv scaled to peak_to_average); weekly "
+        "and seasonal swings are not modelled.",
         "Drift costs are the expected values of buildbuy.drift.cost_lines (seeded runs).",
     ]
 
@@ -253,8 +239,10 @@ def compare(S: Any) -> Comparison:
                                 ev_ebitda_multiple=S.ev_ebitda_multiple, wacc=S.discount_rate)
 
     be = break_even_monthly_tokens(S, context=ctx)
-    gpus = _gpus_by_year(cf, S, size)
-    rec, reasons = _recommend(S, npv_usd, tco_usd, payback, be, gpus, unit)
+    plan = tco.fleet_by_year(S, size=size)
+    gpus = plan.gpus_by_year
+    rec, reasons = _recommend(S, npv_usd, tco_usd, payback, be, plan, unit)
+    reasons[1:1] = _api_limit_reasons(S, cf)
     hosted = open_model_api_npv(S)
     if hosted:
         name, value = min(hosted.items(), key=lambda kv: kv[1])
@@ -264,7 +252,7 @@ def compare(S: Any) -> Comparison:
             f"{_usd(value)} in today's money, against {_usd(npv_usd['A'])} for "
             f"{S.api_model} and {_usd(npv_usd['B'])} for self-hosting. It fits when the "
             "open model's quality is enough and the data may leave your premises.")
-    return Comparison(S, size.fleet, gpus, cf, monthly, cumulative, tco_usd, npv_usd,
+    return Comparison(S, plan, gpus, cf, monthly, cumulative, tco_usd, npv_usd,
                       payback["simple"], payback, unit, be, board_view, ev, rec, reasons,
                       notes)
 
@@ -299,14 +287,14 @@ def simplification_effects(S: Any) -> pd.DataFrame:
       overestimates throughput by a median ``m`` % (:mod:`buildbuy.tps.accuracy`). Sizing
       the fleet for ``(1 + m/100)`` times the peak shows what B would cost if the real
       throughput were that much lower.
-    - **Always-on fleet.** The fleet is sized for the peak and runs all month; a perfect
-      autoscaler would rent only the average load, so at most ``1 - 1/peak_to_average``
-      of the cloud GPU rent could be saved. Owned servers are bought for the peak anyway
-      (zero effect).
+    - **Always at peak.** The model before hourly sizing ran the cloud fleet at each
+      year's peak-hour size for all 730 hours of every month. Rerunning it that way
+      (``buildbuy.tco.context(S, elastic=False)``) shows how much it overstated B's cost.
+      Owned servers are bought for the peak either way (zero effect).
 
     Returns one row per simplification: ``effect_on_b_usd`` (change of B's cost over the
-    horizon; negative = B would be cheaper), ``effect_on_b_share`` (of B's cost) and
-    ``recommendation`` (the verdict with that change; ``"-"`` where it is only a bound).
+    horizon against the model; positive = the simplification makes B dearer),
+    ``effect_on_b_share`` (of B's cost) and ``recommendation`` (the verdict with it).
     """
     from buildbuy.tps import accuracy
 
@@ -315,15 +303,22 @@ def simplification_effects(S: Any) -> pd.DataFrame:
     rows = accuracy.throughput_rows()
     optimism = float(rows["error_pct"].median()) / 100.0
     slower = compare(S.replace(peak_to_average=S.peak_to_average * (1.0 + optimism)))
-    cf = base.cashflows
-    rent = float(cf[(cf.scenario == "B") & (cf.component == "gpu_rental")].usd.sum())
-    autoscale = 0.0 - rent * (1.0 - 1.0 / S.peak_to_average)
+    a, b = tco.monthly_totals(S, context=tco.context(S, elastic=False))
+    always = float(b.sum()) - tco_b
+    r = _monthly_rate(S)
+    npv = {"A": float(finance.npv(r, a[0])), "B": float(finance.npv(r, b[0]))}
+    tco_always = {"A": float(a.sum()), "B": float(b.sum())}
+    savings = a[0] - b[0]
+    pb = {"simple": finance.payback_period(savings),
+          "discounted": finance.payback_period(savings, rate=r)}
+    rec, _ = _recommend(S, npv, tco_always, pb, base.break_even_monthly_tokens, base.fleet,
+                        base.usd_per_1k_tokens)
     table = pd.DataFrame([
         {"simplification": f"throughput {optimism:.0%} lower",
          "effect_on_b_usd": slower.tco_usd["B"] - tco_b,
          "recommendation": slower.recommendation},
-        {"simplification": "perfect autoscaling (bound)",
-         "effect_on_b_usd": autoscale, "recommendation": "-"},
+        {"simplification": "cloud fleet always at peak size",
+         "effect_on_b_usd": always, "recommendation": rec},
     ])
     table["effect_on_b_share"] = table["effect_on_b_usd"] / tco_b
     return table.set_index("simplification")[["effect_on_b_usd", "effect_on_b_share",
@@ -334,8 +329,26 @@ def _usd(x: float) -> str:
     return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
 
 
+def _api_limit_reasons(S: Any, cf: pd.DataFrame) -> list[str]:
+    """What the API's rate limits do to path A: a price, or a block."""
+    from buildbuy import api_limits
+
+    blocked = api_limits.quota_blocking_reasons(S)
+    if blocked:
+        return blocked
+    pt = float(cf[(cf.scenario == "A") & (cf.component == "api_provisioned")].usd.sum())
+    if pt <= 0:
+        return []
+    plan = api_limits.quota_plan(S)
+    k = int(np.flatnonzero(plan.provisioned_units > 0)[0])
+    return [f"The API's peak outgrows {S.api_model}'s top published rate-limit tier "
+            f"({plan.top.name}) from month {k}: path A buys provisioned throughput "
+            f"({plan.offer.offer.replace('_', ' ')}, {plan.provisioned_units[k]:.0f} units "
+            f"then), {_usd(pt)} over the horizon."]
+
+
 def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
-               payback: dict[str, float | None], be: float | None, gpus: list[int],
+               payback: dict[str, float | None], be: float | None, fleet: Any,
                unit: pd.DataFrame) -> tuple[str, list[str]]:
     years = S.horizon_months / 12
     saving = npv["A"] - npv["B"]
@@ -345,8 +358,9 @@ def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
         f"Over {years:g} years the API path costs {_usd(npv['A'])} and self-hosting "
         f"{_usd(npv['B'])} in today's money (NPV at {S.discount_rate:.1%} a year; "
         f"{_usd(tco_usd['A'])} vs {_usd(tco_usd['B'])} undiscounted).",
-        f"Self-hosting needs {max(gpus)} {S.gpu} GPU(s) at peak ({S.hosting.replace('_', ' ')})"
-        f", sized for {S.peak_to_average:g}x the average load at "
+        f"Self-hosting runs {fleet.gpus_by_year[0]} {S.gpu} GPU(s) in year 1 and "
+        f"{max(fleet.gpus_by_year)} at most ({S.hosting.replace('_', ' ')}; "
+        f"{fleet.years[0].sized_for}), for {S.peak_to_average:g}x the average load at "
         f"{S.max_ms_per_output_token:g} ms per output token.",
     ]
     last = unit.dropna()

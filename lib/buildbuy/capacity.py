@@ -1,0 +1,165 @@
+"""Capacity planning for Scenario B: headroom, redundancy and hour-by-hour cloud fleets.
+
+How many GPUs serve a load is a question in three parts:
+
+1. **Per replica.** ``buildbuy.tps.size_fleet`` gives one serving replica's tokens/s at
+   the latency target, for each tensor-parallel group size (:class:`Sizing`).
+2. **Headroom.** A fleet run at 100% at peak has no room for a burst, a slow node or a
+   model that is ~18% optimistic at saturation. The fleet is sized so that the peak uses at
+   most ``target_utilisation`` of its capacity: replicas = ``ceil(peak / (capacity x
+   target_utilisation))``.
+3. **Redundancy** (``redundancy``): ``"none"``; ``"n_plus_1"``, one spare failure unit (a
+   server for owned hardware, a replica in the cloud) so the peak is still served at the
+   target with one unit down; ``"two_sites"``, two sites that can each carry the whole
+   peak at the target (active-active), i.e. twice the single-site fleet.
+
+Owned servers are bought for the year's peak. Cloud GPUs follow the load hour by hour:
+each distinct hourly level of the day (:mod:`buildbuy.load_profile`) gets the fleet that
+serves it with the same headroom and redundancy (:func:`fleet_gpus` on each level), and a
+reserved baseline, if any, is chosen by :func:`cheapest_reservation`. Hours are not
+smoothed: a scale-up is assumed to be ready within the hour.
+
+Examples
+--------
+>>> import numpy as np
+>>> s = Sizing(None, ((1, 1000.0), (2, 1800.0)))
+>>> float(s.n_gpus(2500.0))          # TP1: 3 replicas = 3 GPUs; TP2: 2 x 2 = 4
+3.0
+>>> float(fleet_gpus(s, 2500.0, target_utilisation=0.7, redundancy="none",
+...                  gpus_per_server=8, owned=False))   # ceil(2500 / 700) = 4
+4.0
+>>> float(fleet_gpus(s, 2500.0, target_utilisation=0.7, redundancy="n_plus_1",
+...                  gpus_per_server=8, owned=True))    # 1 server for 4 GPUs, +1 spare
+16.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from buildbuy._validate import bad
+
+__all__ = ["REDUNDANCY", "Sizing", "cheapest_reservation", "fleet_gpus", "servers_per_site",
+           "sites"]
+
+#: The redundancy choices, in order of cost.
+REDUNDANCY: tuple[str, ...] = ("none", "n_plus_1", "two_sites")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizing:
+    """Draw-invariant GPU sizing of one serving replica.
+
+    ``buildbuy.tps.size_fleet`` picks, for each tensor-parallel group size, the batch
+    with the most tokens/s per GPU that meets the latency target; that choice does not
+    depend on the load. Only the winning group size does, through the rounding of
+    ``ceil(peak / per-replica tokens/s)``. So the per-replica capacity of every feasible
+    group size is computed once, and :meth:`n_gpus` reproduces ``size_fleet(...).n_gpus``
+    for any peak (checked in ``tests/test_tco.py``).
+
+    Attributes
+    ----------
+    fleet : object
+        ``buildbuy.tps.size_fleet`` result at the first year's peak (no headroom).
+    options : tuple of (int, float)
+        ``(gpus_per_replica, tokens_per_s_per_replica)`` for each feasible group size.
+    """
+
+    fleet: Any
+    options: tuple[tuple[int, float], ...]
+
+    def n_gpus(self, peak_tokens_per_s: Any, *, spare_replicas: int = 0,
+               copies: int = 1) -> np.ndarray:
+        """Fewest GPUs serving ``peak_tokens_per_s`` (prompt + output), elementwise.
+
+        ``spare_replicas`` replicas are added to each copy and the fleet is repeated
+        ``copies`` times, for each group size, before the cheapest is chosen.
+        """
+        peak = np.asarray(peak_tokens_per_s, dtype=float)
+        counts = [tp * copies * (np.ceil(peak / cap - 1e-12) + spare_replicas)
+                  for tp, cap in self.options]
+        return np.minimum.reduce(counts) if len(counts) > 1 else counts[0]
+
+    @property
+    def tokens_per_s_per_gpu(self) -> float:
+        """The best per-GPU capacity among the group sizes (the fleet's full-load rate)."""
+        return max(cap / tp for tp, cap in self.options)
+
+
+def _check(redundancy: str, target_utilisation: Any) -> None:
+    if redundancy not in REDUNDANCY:
+        raise bad("redundancy", redundancy, "one of " + ", ".join(repr(r) for r in REDUNDANCY))
+    u = np.asarray(target_utilisation, dtype=float)
+    if np.any(~(u > 0)) or np.any(u > 1):
+        raise bad("target_utilisation", float(u.flat[0]) if u.size else u,
+                  "a share > 0 and <= 1")
+
+
+def sites(redundancy: str) -> int:
+    """Sites the fleet is spread over: 2 for ``"two_sites"``, else 1."""
+    return 2 if redundancy == "two_sites" else 1
+
+
+def servers_per_site(gpus: Any, gpus_per_server: int, redundancy: str) -> np.ndarray:
+    """Servers in each site of an owned fleet of ``gpus`` GPUs (whole servers)."""
+    return np.asarray(gpus, dtype=float) / gpus_per_server / sites(redundancy)
+
+
+def fleet_gpus(sizing: Sizing, peak_tokens_per_s: Any, *, target_utilisation: Any,
+               redundancy: str, gpus_per_server: int, owned: bool) -> np.ndarray:
+    """GPUs of a fleet that serves ``peak_tokens_per_s`` with headroom and redundancy.
+
+    Owned: whole servers per site, ``ceil(gpus / gpus_per_server)`` for the load at the
+    target utilisation, one spare server per site for ``"n_plus_1"``, and that site
+    repeated for ``"two_sites"``. Cloud: whole replicas (one spare replica for
+    ``"n_plus_1"``, the fleet doubled for ``"two_sites"``). Zero load needs no fleet.
+    Returns GPUs (a multiple of ``gpus_per_server`` when owned), elementwise.
+    """
+    _check(redundancy, target_utilisation)
+    load = np.asarray(peak_tokens_per_s, dtype=float) / target_utilisation
+    if owned:
+        per_site = np.ceil(sizing.n_gpus(load) / gpus_per_server - 1e-9)
+        if redundancy == "n_plus_1":
+            per_site = per_site + (per_site > 0)
+        return per_site * sites(redundancy) * gpus_per_server
+    spare = 1 if redundancy == "n_plus_1" else 0
+    gpus = sizing.n_gpus(load, spare_replicas=spare, copies=sites(redundancy))
+    return np.where(load > 0, gpus, 0.0)
+
+
+def cheapest_reservation(gpus: Any, hours: Any, *, usd_reserved: float,
+                         usd_on_demand: float) -> np.ndarray:
+    """GPUs to reserve for a period so that reserved + on-demand burst costs least.
+
+    Over a period (a year of hourly needs ``gpus``, each lasting ``hours``; last axis),
+    ``R`` reserved GPUs cost ``R x usd_reserved x sum(hours)`` and the burst costs
+    ``usd_on_demand x sum(hours x max(0, gpus - R))``. The cost is convex and piecewise
+    linear in ``R``; its minimum is the smallest need level ``R`` with
+    ``usd_on_demand x (hours above R) <= usd_reserved x (all hours)``: reserve a GPU when
+    it is busy at least ``usd_reserved / usd_on_demand`` of the time (the newsvendor
+    rule). Returns ``R`` with the leading shape of ``gpus``.
+
+    Examples
+    --------
+    Needs of 10 GPUs for 8 h and 2 GPUs for 16 h, reserved at 60% of on-demand: the 2
+    base GPUs are always busy (reserve), the next 8 only a third of the time (burst).
+
+    >>> float(cheapest_reservation([10.0, 2.0], [8.0, 16.0], usd_reserved=0.6,
+    ...                            usd_on_demand=1.0))
+    2.0
+    """
+    g = np.asarray(gpus, dtype=float)
+    w = np.broadcast_to(np.asarray(hours, dtype=float), g.shape)
+    if usd_on_demand <= 0 or usd_reserved >= usd_on_demand:
+        return np.zeros(g.shape[:-1])
+    order = np.argsort(-g, axis=-1, kind="stable")
+    gs = np.take_along_axis(g, order, axis=-1)
+    cum = np.cumsum(np.take_along_axis(w, order, axis=-1), axis=-1)
+    quota = usd_reserved / usd_on_demand * cum[..., -1:]
+    first = np.argmax(cum > quota, axis=-1)
+    found = np.take_along_axis(cum > quota, first[..., None], axis=-1)[..., 0]
+    r = np.take_along_axis(gs, first[..., None], axis=-1)[..., 0]
+    return np.where(found, r, 0.0)
