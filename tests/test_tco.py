@@ -29,7 +29,8 @@ def _simple(**changes: object) -> object:
         gpu_usd_per_hour=2.0, licence_usd_per_gpu_year=1_200.0, fine_tuning_usd=5_000.0,
         months_to_production=3, opportunity_usd_per_month=1_000.0, tokens_per_request=1000,
         peak_to_average=2.0, max_ms_per_output_token=30.0, discount_rate=0.10,
-        ml_engineer_usd_per_year=120_000.0, **NO_DRIFT)
+        ml_engineer_usd_per_year=120_000.0, target_utilisation=1.0, redundancy="none",
+        on_call_coverage="none", **NO_DRIFT)
     for role in ROLES:
         base[f"{role}_fte_a"] = 0.0
         base[f"{role}_fte_b"] = 0.0

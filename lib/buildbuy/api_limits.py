@@ -31,8 +31,8 @@ Examples
 --------
 >>> from buildbuy import scenarios
 >>> p = quota_plan(scenarios.load("hospital_notes"))
->>> p.tier[p.live][0], bool(p.feasible)
-('tier_3', True)
+>>> p.tier[int(p.live.argmax())], bool(p.feasible)   # first live month
+('tier_2', True)
 """
 
 from __future__ import annotations

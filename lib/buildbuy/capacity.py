@@ -42,9 +42,12 @@ import numpy as np
 
 from buildbuy._validate import bad
 
-__all__ = ["REDUNDANCY", "Sizing", "cheapest_reservation", "fleet_gpus", "servers_per_site",
-           "sites"]
+__all__ = ["REDUNDANCY", "SECONDS_PER_MONTH", "Sizing", "cheapest_reservation", "fleet_gpus",
+           "first_year_site_kw", "peak_tokens_per_s", "request_split", "servers_per_site",
+           "sites", "sizing", "year_peak_volume"]
 
+#: Seconds in the course's 730-hour month.
+SECONDS_PER_MONTH: float = 730.0 * 3600.0
 #: The redundancy choices, in order of cost.
 REDUNDANCY: tuple[str, ...] = ("none", "n_plus_1", "two_sites")
 
@@ -163,3 +166,59 @@ def cheapest_reservation(gpus: Any, hours: Any, *, usd_reserved: float,
     found = np.take_along_axis(cum > quota, first[..., None], axis=-1)[..., 0]
     r = np.take_along_axis(gs, first[..., None], axis=-1)[..., 0]
     return np.where(found, r, 0.0)
+
+
+def peak_tokens_per_s(monthly_tokens: Any, peak_to_average: Any) -> Any:
+    """Peak-hour load of a month: ``monthly_tokens x peak_to_average / 2,628,000 s``."""
+    return np.asarray(monthly_tokens, dtype=float) * peak_to_average / SECONDS_PER_MONTH
+
+
+def request_split(S: Any) -> tuple[int, int]:
+    """(prompt, output) tokens per request: output = round(tokens_per_request x share)."""
+    out = round(S.tokens_per_request * S.output_token_share)
+    return S.tokens_per_request - out, out
+
+
+def year_peak_volume(S: Any, year: int) -> float:
+    """The busiest month's volume in ``year`` (1-based) of the horizon."""
+    first, last = 12 * (year - 1) + 1, min(12 * year, S.horizon_months)
+    g = (1.0 + S.annual_growth) ** (np.array([first - 1, last - 1]) / 12.0)
+    return float(S.monthly_tokens * g.max())
+
+
+def sizing(S: Any) -> Sizing:
+    """Size Scenario B's serving replicas with ``buildbuy.tps.size_fleet``.
+
+    Calls ``size_fleet`` once per tensor-parallel group size (1, 2, 4, 8 where the
+    model's attention heads divide evenly, as ``size_fleet`` does) to get each group's
+    tokens/s per replica, and once with the default search at the first year's peak
+    for :attr:`Sizing.fleet` (no headroom: the replica shape the fleet is built from).
+    """
+    from buildbuy import data, tps
+
+    prompt, output = request_split(S)
+    peak = float(peak_tokens_per_s(year_peak_volume(S, 1), S.peak_to_average))
+    kw = dict(prompt_tokens=prompt, output_tokens=output,
+              max_ms_per_output_token=S.max_ms_per_output_token)
+    fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0), **kw)
+    heads = data.get_model(S.self_host_model).n_heads
+    options = []
+    for tp in (1, 2, 4, 8):
+        if heads % tp:
+            continue
+        try:
+            f = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=1.0,
+                               tensor_parallel=tp, **kw)
+        except ValueError:  # does not fit or misses the latency target at this size
+            continue
+        options.append((tp, float(f.tokens_per_s_per_gpu) * tp))
+    return Sizing(fleet, tuple(options))
+
+
+def first_year_site_kw(S: Any, size: Sizing | None = None) -> float:
+    """Provisioned kW per site of the owned fleet bought for year 1's peak."""
+    peak = peak_tokens_per_s(year_peak_volume(S, 1), S.peak_to_average)
+    gpus = fleet_gpus(size if size is not None else sizing(S), peak,
+                      target_utilisation=S.target_utilisation, redundancy=S.redundancy,
+                      gpus_per_server=S.gpus_per_server, owned=True)
+    return float(servers_per_site(gpus, S.gpus_per_server, S.redundancy)) * S.server_power_kw

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import api_limits, api_price, capacity, costs, data, load_profile, tps
+from buildbuy import api_limits, api_price, capacity, costs, data, load_profile
 from buildbuy._validate import bad
 from buildbuy.capacity import Sizing
 from buildbuy.costs import HOURS_PER_MONTH
@@ -89,46 +89,10 @@ FIXED_FIELDS: frozenset[str] = frozenset(
     {"output_token_share", "tokens_per_request", "max_ms_per_output_token"})
 
 
-def _peak_tokens_per_s(monthly_tokens: Any, peak_to_average: Any) -> Any:
-    return np.asarray(monthly_tokens, dtype=float) * peak_to_average / _SECONDS_PER_MONTH
-
-
-def _split(S: Any) -> tuple[int, int]:
-    out = round(S.tokens_per_request * S.output_token_share)
-    return S.tokens_per_request - out, out
-
-
-def sizing(S: Any) -> Sizing:
-    """Size Scenario B's serving replicas with ``buildbuy.tps.size_fleet``.
-
-    Calls ``size_fleet`` once per tensor-parallel group size (1, 2, 4, 8 where the
-    model's attention heads divide evenly, as ``size_fleet`` does) to get each group's
-    tokens/s per replica, and once with the default search at the first year's peak
-    for :attr:`Sizing.fleet` (no headroom: the replica shape the fleet is built from).
-    """
-    prompt, output = _split(S)
-    peak = float(_peak_tokens_per_s(_year_peak_volume(S, 1), S.peak_to_average))
-    kw = dict(prompt_tokens=prompt, output_tokens=output,
-              max_ms_per_output_token=S.max_ms_per_output_token)
-    fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0), **kw)
-    heads = data.get_model(S.self_host_model).n_heads
-    options = []
-    for tp in (1, 2, 4, 8):
-        if heads % tp:
-            continue
-        try:
-            f = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=1.0,
-                               tensor_parallel=tp, **kw)
-        except ValueError:  # does not fit or misses the latency target at this size
-            continue
-        options.append((tp, float(f.tokens_per_s_per_gpu) * tp))
-    return Sizing(fleet, tuple(options))
-
-
-def _year_peak_volume(S: Any, year: int) -> float:
-    first, last = 12 * (year - 1) + 1, min(12 * year, S.horizon_months)
-    g = (1.0 + S.annual_growth) ** (np.array([first - 1, last - 1]) / 12.0)
-    return float(S.monthly_tokens * g.max())
+_peak_tokens_per_s = capacity.peak_tokens_per_s
+_split = capacity.request_split
+_year_peak_volume = capacity.year_peak_volume
+sizing = capacity.sizing
 
 
 def api_usd_per_token(S: Any) -> tuple[float, float, float, float]:
