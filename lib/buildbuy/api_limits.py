@@ -153,22 +153,32 @@ def provisioned(qc: QuotaContext, average_tokens_per_s: Any, peak_to_average: An
     zero = np.zeros(np.broadcast_shapes(avg.shape, np.shape(peak_to_average)))
     if not qc.tiers or qc.offer is None:
         return zero, zero, zero
+    top = qc.tiers[-1]
+    # the busiest month of the busiest draw inside every limit: nothing to provision
+    most = float(np.max(avg)) * float(np.max(peak_to_average)) * 60.0
+    if (most * float(np.max(1.0 - np.asarray(o))) <= top.input_tokens_per_minute
+            and most * float(np.max(o)) <= top.output_tokens_per_minute
+            and most <= top.total_tokens_per_minute):
+        return zero, zero, zero
     peak = avg * peak_to_average
-    f = _over(qc.tiers[-1], peak, o, cs)
+    f = _over(top, peak, o, cs)
     off = qc.offer
     burn = (1.0 - o) * (1.0 - cs) + (1.0 - o) * cs * off.cached_input_weight \
         + o * off.output_token_weight
     need = f > 0
+    if not need.any():
+        return zero + 0.0 * f, zero + 0.0 * f, zero + 0.0 * f
     units = np.where(need, np.maximum(off.min_units,
                                       np.ceil(f * peak * burn / off.tokens_per_s_per_unit
                                               - 1e-9)), 0.0)
     capacity = units * off.tokens_per_s_per_unit / burn          # tokens/s it can serve
     lv = np.asarray(hour_levels, dtype=float)
     lv = lv[..., None, :] if lv.ndim > 1 else lv
-    served = np.minimum(avg[..., None] * lv, capacity[..., None])
+    # served share = sum over hours of min(load, capacity) / volume
+    #              = sum_l hours_l min(level_l, capacity / average) / 24
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(avg > 0, (served * hours).sum(-1) / (24.0 * np.where(avg > 0, avg,
-                                                                               1.0)), 0.0)
+        ratio = np.where(avg > 0, capacity / np.where(avg > 0, avg, 1.0), 0.0)
+    share = np.minimum(lv, ratio[..., None]) @ (np.asarray(hours, dtype=float) / 24.0)
     return units, units * off.usd_per_unit_month, share
 
 

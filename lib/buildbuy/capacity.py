@@ -74,17 +74,39 @@ class Sizing:
     fleet: Any
     options: tuple[tuple[int, float], ...]
 
+    def __post_init__(self) -> None:
+        # Drop group sizes that can never be cheapest: (tp_k, cap_k) loses to (tp_j, cap_j)
+        # when tp_j divides tp_k and tp_j has at least the per-GPU capacity, because then
+        # tp_j (ceil(x / cap_j) + s) <= tp_k (ceil(x / cap_k) + s) for every load x and
+        # spare s (ceil(a r) <= r ceil(a) for a whole r). Fewer options, same counts.
+        kept = tuple(
+            (tp, cap) for tp, cap in self.options
+            if not any(t != tp and tp % t == 0 and c / t >= cap / tp for t, c in self.options))
+        object.__setattr__(self, "options", kept)
+
     def n_gpus(self, peak_tokens_per_s: Any, *, spare_replicas: int = 0,
                copies: int = 1) -> np.ndarray:
         """Fewest GPUs serving ``peak_tokens_per_s`` (prompt + output), elementwise.
 
         ``spare_replicas`` replicas are added to each copy and the fleet is repeated
-        ``copies`` times, for each group size, before the cheapest is chosen.
+        ``copies`` times, for each group size, before the cheapest is chosen. Written
+        with in-place operations: it runs on every hourly level of every Monte Carlo
+        draw.
         """
         peak = np.asarray(peak_tokens_per_s, dtype=float)
-        counts = [tp * copies * (np.ceil(peak / cap - 1e-12) + spare_replicas)
-                  for tp, cap in self.options]
-        return np.minimum.reduce(counts) if len(counts) > 1 else counts[0]
+        best: np.ndarray | None = None
+        for tp, cap in self.options:
+            x = np.array(peak / cap, dtype=float)
+            x -= 1e-12
+            np.ceil(x, out=x)
+            if spare_replicas:
+                x += spare_replicas
+            x *= tp * copies
+            best = x if best is None else np.minimum(best, x, out=best)
+        if best is None:
+            raise bad("sizing", "no tensor-parallel group size",
+                      "at least one group size that meets the latency target")
+        return best
 
     @property
     def tokens_per_s_per_gpu(self) -> float:
@@ -130,7 +152,8 @@ def fleet_gpus(sizing: Sizing, peak_tokens_per_s: Any, *, target_utilisation: An
         return per_site * sites(redundancy) * gpus_per_server
     spare = 1 if redundancy == "n_plus_1" else 0
     gpus = sizing.n_gpus(load, spare_replicas=spare, copies=sites(redundancy))
-    return np.where(load > 0, gpus, 0.0)
+    gpus *= load > 0
+    return gpus
 
 
 def cheapest_reservation(gpus: Any, hours: Any, *, usd_reserved: float,
@@ -155,9 +178,17 @@ def cheapest_reservation(gpus: Any, hours: Any, *, usd_reserved: float,
     2.0
     """
     g = np.asarray(gpus, dtype=float)
-    w = np.broadcast_to(np.asarray(hours, dtype=float), g.shape)
+    h = np.asarray(hours, dtype=float)
     if usd_on_demand <= 0 or usd_reserved >= usd_on_demand:
         return np.zeros(g.shape[:-1])
+    if h.ndim <= 1 and h.size and np.all(h == h.flat[0]):
+        # equal hours: the answer is the i-th largest need, i = floor(share x count)
+        n = g.shape[-1]
+        i = int(np.floor(usd_reserved / usd_on_demand * n + 1e-12))
+        if i >= n:
+            return np.zeros(g.shape[:-1])
+        return np.partition(g, n - 1 - i, axis=-1)[..., n - 1 - i]
+    w = np.broadcast_to(h, g.shape)
     order = np.argsort(-g, axis=-1, kind="stable")
     gs = np.take_along_axis(g, order, axis=-1)
     cum = np.cumsum(np.take_along_axis(w, order, axis=-1), axis=-1)

@@ -148,8 +148,20 @@ def levels(name: str, peak_to_average: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> len(v), float(h.sum()), round(float((v * h).sum() / 24), 9)
     (8, 24.0, 1.0)
     """
+    if np.ndim(peak_to_average) == 0:
+        v, c = _scalar_levels(name, float(peak_to_average))
+        return v.copy(), c.copy()
+    return _levels_array(name, np.asarray(peak_to_average, dtype=float))
+
+
+@functools.lru_cache(maxsize=256)
+def _scalar_levels(name: str, k: float) -> tuple[np.ndarray, np.ndarray]:
+    v, c = _levels_array(name, np.asarray(k))
+    return v, c
+
+
+def _levels_array(name: str, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     vals, counts = (np.array(x) for x in _levels(name))
-    k = np.asarray(peak_to_average, dtype=float)
     limit = max_peak_to_average(name)
     if np.any(~np.isfinite(k)) or np.any(k < 1.0) or np.any(k >= limit):
         worst = float(k[(~np.isfinite(k)) | (k < 1.0) | (k >= limit)].flat[0]) \

@@ -211,16 +211,18 @@ def _owned_fleet(p: Mapping[str, Any], c: _Context, peak: np.ndarray,
 
 
 def _cloud_fleet(p: Mapping[str, Any], c: _Context, volume: np.ndarray, live_b: np.ndarray,
-                 year_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 year_idx: np.ndarray, levels: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(GPUs at each hourly level (..., M, L), hours at each level (L,), reserved (..., M))."""
-    lv, hours = load_profile.levels(c.load_profile, p["peak_to_average"])
+    lv, hours = levels if levels is not None else load_profile.levels(c.load_profile,
+                                                                      p["peak_to_average"])
     lv = lv[..., None, :] if np.ndim(lv) > 1 else lv
     avg = volume / _SECONDS_PER_MONTH
     u = p["target_utilisation"]
     u = u[..., None] if np.ndim(u) > 1 else u
     need = capacity.fleet_gpus(c.sizing, avg[..., None] * lv, target_utilisation=u,
                                redundancy=c.redundancy, gpus_per_server=1, owned=False)
-    need = need * live_b[:, None]
+    need *= live_b[:, None]
     if not c.elastic:                              # always-on at each year's peak hour
         top = need.max(-1)
         yearly = np.stack([top[..., year_idx == y].max(-1) for y in range(year_idx.max() + 1)],
@@ -307,16 +309,22 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
                                            * p["maintenance_share_per_year"] / 12.0)
         gpus_m = servers_m * c.gpus_per_server
     else:
-        need, hours, reserved = _cloud_fleet(p, c, volume, live_b, year_idx)
+        need, hours, reserved = _cloud_fleet(p, c, volume, live_b, year_idx,
+                                             (lv_a, hours_a))
         per_level = HOURS_PER_MONTH / 24.0 * hours
-        burst = (np.maximum(need - reserved[..., None], 0.0) * per_level).sum(-1)
+        gpus_m = np.maximum(need @ (hours / 24.0), reserved)
+        if reserved.any():
+            over = need - reserved[..., None]
+            np.maximum(over, 0.0, out=over)
+            burst = over @ per_level
+        else:
+            burst = need @ per_level
         rent = reserved * HOURS_PER_MONTH * p["gpu_usd_per_hour"]
         if c.hosting == "cloud_on_demand" or not c.elastic:
             rent = rent + burst * p["gpu_usd_per_hour"]
         else:
             rent = rent + burst * c.burst_usd_per_hour
         yield "B", "gpu_rental", "opex", rent
-        gpus_m = np.maximum((need * hours).sum(-1) / 24.0, reserved)
     yield "B", "licences", "opex", gpus_m * p["licence_usd_per_gpu_year"] / 12.0
     yield "B", "fine_tuning", "opex", p["fine_tuning_usd"] * (m == 1)
 
