@@ -96,7 +96,8 @@ class Sizing:
         peak = np.asarray(peak_tokens_per_s, dtype=float)
         best: np.ndarray | None = None
         for tp, cap in self.options:
-            x = np.array(peak / cap, dtype=float)
+            x = np.empty(peak.shape)
+            np.divide(peak, cap, out=x)
             x -= 1e-12
             np.ceil(x, out=x)
             if spare_replicas:
