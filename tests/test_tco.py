@@ -312,7 +312,9 @@ def test_simplification_effects_measure_what_they_say():
     table = simplification_effects(S)
     opt = accuracy.throughput_rows()["error_pct"].median() / 100.0
     assert 0.0 < opt < 0.5
-    slower = compare(S.replace(peak_to_average=S.peak_to_average * (1 + opt)))
+    # the same B with every replica (1 + opt) times slower: a higher utilisation target
+    # of target / (1 + opt) sizes exactly the same fleets (peak / (cap / (1 + opt) x u))
+    slower = compare(S.replace(target_utilisation=S.target_utilisation / (1 + opt)))
     base = compare(S)
     row = table.iloc[0]
     assert row["effect_on_b_usd"] == pytest.approx(slower.tco_usd["B"] - base.tco_usd["B"])

@@ -284,9 +284,9 @@ def simplification_effects(S: Any) -> pd.DataFrame:
     """How much two of the model's simplifications move Scenario B, for this scenario.
 
     - **Throughput optimism.** Against 60 saturated TensorRT-LLM runs the TPS model
-      overestimates throughput by a median ``m`` % (:mod:`buildbuy.tps.accuracy`). Sizing
-      the fleet for ``(1 + m/100)`` times the peak shows what B would cost if the real
-      throughput were that much lower.
+      overestimates throughput by a median ``m`` % (:mod:`buildbuy.tps.accuracy`). Every
+      replica's capacity is divided by ``1 + m/100`` (the load, the day's shape and path A
+      unchanged) to show what B would cost if the real throughput were that much lower.
     - **Always at peak.** The model before hourly sizing ran the cloud fleet at each
       year's peak-hour size for all 730 hours of every month. Rerunning it that way
       (``buildbuy.tco.context(S, elastic=False)``) shows how much it overstated B's cost.
@@ -302,27 +302,33 @@ def simplification_effects(S: Any) -> pd.DataFrame:
     tco_b = base.tco_usd["B"]
     rows = accuracy.throughput_rows()
     optimism = float(rows["error_pct"].median()) / 100.0
-    slower = compare(S.replace(peak_to_average=S.peak_to_average * (1.0 + optimism)))
-    a, b = tco.monthly_totals(S, context=tco.context(S, elastic=False))
-    always = float(b.sum()) - tco_b
-    r = _monthly_rate(S)
-    npv = {"A": float(finance.npv(r, a[0])), "B": float(finance.npv(r, b[0]))}
-    tco_always = {"A": float(a.sum()), "B": float(b.sum())}
-    savings = a[0] - b[0]
-    pb = {"simple": finance.payback_period(savings),
-          "discounted": finance.payback_period(savings, rate=r)}
-    rec, _ = _recommend(S, npv, tco_always, pb, base.break_even_monthly_tokens, base.fleet,
-                        base.usd_per_1k_tokens)
+    size = tco.sizing(S)
+    slower = tco.Sizing(size.fleet, tuple((tp, cap / (1.0 + optimism))
+                                          for tp, cap in size.options))
     table = pd.DataFrame([
         {"simplification": f"throughput {optimism:.0%} lower",
-         "effect_on_b_usd": slower.tco_usd["B"] - tco_b,
-         "recommendation": slower.recommendation},
+         **_rerun(S, base, tco.context(S, slower))},
         {"simplification": "cloud fleet always at peak size",
-         "effect_on_b_usd": always, "recommendation": rec},
+         **_rerun(S, base, tco.context(S, size, elastic=False))},
     ])
+    table["effect_on_b_usd"] = table.pop("tco_b") - tco_b
     table["effect_on_b_share"] = table["effect_on_b_usd"] / tco_b
     return table.set_index("simplification")[["effect_on_b_usd", "effect_on_b_share",
                                               "recommendation"]]
+
+
+def _rerun(S: Any, base: Comparison, ctx: Any) -> dict[str, Any]:
+    """B's total cost and the verdict with a changed model context."""
+    a, b = tco.monthly_totals(S, context=ctx)
+    r = _monthly_rate(S)
+    npv = {"A": float(finance.npv(r, a[0])), "B": float(finance.npv(r, b[0]))}
+    totals = {"A": float(a.sum()), "B": float(b.sum())}
+    savings = a[0] - b[0]
+    pb = {"simple": finance.payback_period(savings),
+          "discounted": finance.payback_period(savings, rate=r)}
+    rec, _ = _recommend(S, npv, totals, pb, base.break_even_monthly_tokens, base.fleet,
+                        base.usd_per_1k_tokens)
+    return {"tco_b": totals["B"], "recommendation": rec}
 
 
 def _usd(x: float) -> str:
