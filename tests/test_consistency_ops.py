@@ -412,3 +412,12 @@ def test_sla_prices_downtime_with_the_persona_figure(case) -> None:
     one_site = 0.005 if S.redundancy != "two_sites" else 0.005 ** 2
     assert own.downtime_cost_usd == pytest.approx(round(one_site * 730
                                                         * S.downtime_usd_per_hour), abs=1)
+
+
+def test_a_cheaper_api_that_cannot_carry_the_peak_is_not_bought() -> None:
+    # gpt-4o with a negotiated quota far below the hospital's peak and no provisioned offer
+    S = scenarios.load("hospital_notes", api_model="gpt-4o", api_tokens_per_minute=1e3)
+    C = tco.compare(S)
+    assert C.npv_usd["A"] < C.npv_usd["B"]
+    assert C.recommendation == "hybrid"
+    assert any("not feasible at published terms" in r for r in C.reasons)

@@ -23,7 +23,9 @@ The recommendation rule
 -----------------------
 Let ``saving = NPV_A - NPV_B`` (cost NPVs over the horizon, opportunity cost included).
 
-- **buy** when ``saving <= 0``: the API is as cheap or cheaper.
+- **buy** when ``saving <= 0``: the API is as cheap or cheaper, and its rate limits can
+  carry the peak at published terms (:func:`buildbuy.api_limits.quota_blocking_reasons`);
+  if they cannot, **hybrid**.
 - **build** when ``saving >= 10%`` of ``NPV_A`` *and* B's discounted payback comes at
   least 12 months before the horizon ends: a clear margin, earned early enough to
   survive a year of bad surprises.
@@ -387,6 +389,13 @@ def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
         reasons.append("Self-hosting does not break even at any first-month volume up to "
                        "1e14 tokens with these costs.")
     if saving <= 0:
+        from buildbuy import api_limits
+
+        if api_limits.quota_blocking_reasons(S):
+            reasons.append(f"Hybrid: the API would be cheaper by {_usd(-saving)}, but its "
+                           "peak needs a rate limit no published tier offers; negotiate a "
+                           "custom limit before buying, and keep self-hosting ready.")
+            return "hybrid", reasons
         reasons.append(f"Buy: the API is cheaper by {_usd(-saving)}.")
         return "buy", reasons
     pb_text = "never within the horizon" if pb is None else f"after {pb:.1f} months"
