@@ -42,9 +42,20 @@ import numpy as np
 
 from buildbuy._validate import bad
 
-__all__ = ["REDUNDANCY", "SECONDS_PER_MONTH", "Sizing", "cheapest_reservation", "fleet_gpus",
-           "first_year_site_kw", "peak_tokens_per_s", "request_split", "servers_per_site",
-           "sites", "sizing", "year_peak_volume"]
+__all__ = [
+    "REDUNDANCY",
+    "SECONDS_PER_MONTH",
+    "Sizing",
+    "cheapest_reservation",
+    "first_year_site_kw",
+    "fleet_gpus",
+    "peak_tokens_per_s",
+    "request_split",
+    "servers_per_site",
+    "sites",
+    "sizing",
+    "year_peak_volume",
+]
 
 #: Seconds in the course's 730-hour month.
 SECONDS_PER_MONTH: float = 730.0 * 3600.0

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from buildbuy._validate import bad, choice, non_negative, positive, share
-from buildbuy.data import GPU, ApiPrice, get_api, get_gpu
 from buildbuy.capacity import first_year_site_kw
+from buildbuy.data import GPU, ApiPrice, get_api, get_gpu
 from buildbuy.finance import capital_recovery_factor
 from buildbuy.owned_hardware import colo_usd_per_kw_month
 

@@ -519,7 +519,7 @@ def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
         peak, _, live_year = _year_peaks(p, c)
         servers = _owned_fleet(p, c, peak, live_year)
         for y in range(n_years):
-            n_srv = int(round(float(np.ravel(servers)[y])))
+            n_srv = round(float(np.ravel(servers)[y]))
             gpus = n_srv * S.gpus_per_server
             pk = float(np.ravel(peak)[y]) if live_year[y] else 0.0
             cap = gpus * per_gpu
@@ -537,10 +537,10 @@ def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
                 years.append(FleetYear(y + 1, 0, None, 0, 0.0, 0.0, 0.0, 0.0,
                                        _sized_for(S, owned=False)))
                 continue
-            gpus = int(round(float(need[sel].max())))
+            gpus = round(float(need[sel].max()))
             pk = float((volume[sel] / _SECONDS_PER_MONTH).max() * S.peak_to_average)
             cap = gpus * per_gpu
-            years.append(FleetYear(y + 1, gpus, None, int(round(float(reserved[sel].max()))),
+            years.append(FleetYear(y + 1, gpus, None, round(float(reserved[sel].max())),
                                    float(np.maximum(mean[sel], reserved[sel]).mean()), pk,
                                    cap, pk / cap if cap else 0.0, _sized_for(S, owned=False)))
     return FleetPlan(tuple(years), c.sizing.fleet, S.hosting, S.redundancy,
