@@ -89,13 +89,13 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
                   "is for 250-500 kW requirements",
     },
     "resale_decline_per_year": {
-        "default": 0.33, "unit": "share/year", "kind": float, "group": "self_host",
+        "default": 0.36, "unit": "share/year", "kind": float, "group": "self_host",
         "range": (0.0, 1.0, False, True),
         "doc": "Yearly fall of a used server's market value: it resells at (1 - decline) ** "
                "age_years of its price at the horizon. Plausible 0.2-0.5 (0.5: a new "
                "generation halves used prices in a year, as A100s fell 45-50% in their "
                "first year).",
-        "source": "[D] geometric fit to used-H100 residual values of 60-65%, 40-45%, 25-35%, "
+        "source": "[D] a geometric curve inside every range of used-H100 residual values of 60-65%, 40-45%, 25-35%, "
                   "15-20%, 10-15% after 1-5 years (GPU Lease Rate Index page, v2-pseo-ai, "
                   "8 Jan 2026, low confidence); an H100 PCIe sold for $20,000 against a "
                   "$30,000 list price on eBay comps of May 2026 (SpotWire valuator data, "

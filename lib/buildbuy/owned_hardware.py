@@ -13,7 +13,7 @@ Resale
 Used GPU servers lose value fast as newer generations arrive. The model takes a
 geometric curve: a server sells for ``(1 - resale_decline_per_year) ** age_years`` of
 its price, age counted from purchase to sale (:func:`resale_share`). At the default
-decline of 0.33 a year that is 67%, 45%, 30%, 20% and 13% after one to five years,
+decline of 0.36 a year that is 64%, 41%, 26%, 17% and 11% after one to five years,
 inside every range of the used-H100 residual values the default's source reports
 (60-65%, 40-45%, 25-35%, 15-20%, 10-15%).
 
@@ -21,8 +21,8 @@ Examples
 --------
 >>> colo_usd_per_kw_month(20.4, retail=275.0, wholesale=184.06, wholesale_min_kw=250.0)
 275.0
->>> round(float(resale_share(3.0, 0.33)), 4)
-0.3008
+>>> round(float(resale_share(3.0, 0.36)), 4)
+0.2621
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def resale_share(age_years: Any, decline_per_year: Any) -> np.ndarray:
 
     Examples
     --------
-    >>> [round(float(resale_share(a, 0.33)), 3) for a in (1, 2, 4, 5)]
-    [0.67, 0.449, 0.202, 0.135]
+    >>> [round(float(resale_share(a, 0.36)), 3) for a in (1, 2, 4, 5)]
+    [0.64, 0.41, 0.168, 0.107]
     """
     return (1.0 - np.asarray(decline_per_year, dtype=float)) ** np.asarray(age_years,
                                                                           dtype=float)

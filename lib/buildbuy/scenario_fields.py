@@ -282,7 +282,9 @@ _FIELDS: dict[str, Field] = {
 _SPECIALIST = ("BLS OEWS May 2024 software developers median $133,080 x 1.18 (AI/ML skills "
                "premium of 18%, Dice 2025 Tech Salary Report) x 1.54 (employer costs at "
                "establishments with 500+ workers: wages 64.8% of compensation, BLS ECEC Mar "
-               "2026); recruiting, equipment and space are not included")
+               "2026), above the 1.25-1.4 salary-to-total-cost rule of thumb that includes "
+               "overhead (J. Hadzima, 'How much does an employee cost?', MIT Enterprise "
+               "Forum)")
 _DEFAULT_SALARY = {
     "ml_engineer": (241_833.0, _SPECIALIST),
     "data_scientist": (159_878.0, "BLS OOH May 2024 data scientists $112,590 x 1.42; "

@@ -204,7 +204,7 @@ def audit_table(scenario: Any, *, engine: str = "optimized",
     out["role"] = ["binding" if k == a.binding else ("next" if k == a.next_binding else "")
                    for k in out.index]
     return Table(out.sort_values("output_tokens_per_s").rename_axis(
-        f"{engine} engine, batch {fleet.batch}: headroom {a.headroom:.1f}x"))
+        f"{engine} engine, batch {fleet.batch}: headroom {a.headroom:.2f}x"))
 
 
 def model_accuracy() -> Table:
