@@ -49,26 +49,44 @@ of Monte Carlo draws broadcasts through it (:func:`monthly_totals`).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from buildbuy import api_limits, api_price, capacity, costs, data, load_profile
+from buildbuy import api_limits, api_price, capacity, load_profile
 from buildbuy._validate import bad
 from buildbuy.capacity import Sizing
 from buildbuy.costs import HOURS_PER_MONTH
 from buildbuy.owned_hardware import colo_usd_per_kw_month, resale_share
 from buildbuy.scenarios import FIELDS, ROLES
-from buildbuy.staffing import min_on_call_headcount
+from buildbuy.tco_context import (
+    ModelContext,
+    api_usd_per_token,
+    burst_usd_per_hour,
+    context,
+    drift_lines,
+    gpu_usd_per_hour,
+    params,
+)
+from buildbuy.tco_context import context as model_context
+from buildbuy.tco_fleet import (
+    FleetPlan,
+    FleetYear,
+    cloud_fleet,
+    fleet_by_year,
+    owned_fleet,
+    year_peaks,
+)
 
 __all__ = [
     "CATEGORIES",
     "FIXED_FIELDS",
     "HOURS_PER_MONTH",
+    "FleetPlan",
     "FleetYear",
+    "ModelContext",
     "Sizing",
     "api_usd_per_token",
     "cashflows",
@@ -76,6 +94,7 @@ __all__ = [
     "context",
     "drift_lines",
     "fleet_by_year",
+    "gpu_usd_per_hour",
     "monthly_totals",
     "served_tokens",
     "sizing",
@@ -93,158 +112,17 @@ _peak_tokens_per_s = capacity.peak_tokens_per_s
 _split = capacity.request_split
 _year_peak_volume = capacity.year_peak_volume
 sizing = capacity.sizing
-
-
-def api_usd_per_token(S: Any) -> tuple[float, float, float, float]:
-    """Blended API list price per token at the four corners of (output share, cached share).
-
-    The price is bilinear in the two shares, so the corners from
-    ``buildbuy.costs.api_usd_per_1k_tokens`` give it exactly for any shares:
-    returns ``(p00, p10, p01, p11)`` for (output, cached) = (0,0), (1,0), (0,1), (1,1).
-    """
-    return tuple(costs.api_usd_per_1k_tokens(S.api_model, output_token_share=o,
-                                             cached_input_share=c) / 1000.0
-                 for o, c in ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)))  # type: ignore[return-value]
-
-
-def _gpu_usd_per_hour(S: Any) -> float:
-    if S.gpu_usd_per_hour is not None:
-        return float(S.gpu_usd_per_hour)
-    if S.hosting == "owned":
-        return 0.0
-    return float(costs.gpu_usd_per_hour(S.gpu, S.hosting))
-
-
-def _burst_usd_per_hour(S: Any) -> float:
-    """On-demand price for hours above a reservation (the scenario's own for on-demand)."""
-    if S.hosting == "cloud_on_demand":
-        return _gpu_usd_per_hour(S)
-    if S.hosting == "cloud_reserved":
-        g = data.get_gpu(S.gpu)
-        if g.cloud_on_demand_usd_per_hour is None:
-            return _gpu_usd_per_hour(S)   # no burst price published: reserve at peak
-        return float(g.cloud_on_demand_usd_per_hour)
-    return 0.0
-
-
-def drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
-    """Drift cost lines of :func:`buildbuy.drift.cost_lines` as arrays.
-
-    Returns ``{scenario: {component: usd per month 0..horizon}}``. They do not depend
-    on volume or prices, so Monte Carlo draws reuse them unchanged.
-    """
-    from buildbuy import drift  # imported here: drift is heavier than the rest of tco
-
-    frame = drift.cost_lines(S)
-    out: dict[str, dict[str, np.ndarray]] = {}
-    n = S.horizon_months + 1
-    for (scen, comp), rows in frame.groupby(["scenario", "component"], sort=True):
-        arr = np.zeros(n)
-        np.add.at(arr, rows["month"].to_numpy(dtype=int), rows["usd"].to_numpy(dtype=float))
-        out.setdefault(str(scen), {})[str(comp)] = arr
-    return out
-
-
-@dataclasses.dataclass(frozen=True)
-class _Context:
-    """Everything that stays fixed across Monte Carlo draws."""
-
-    horizon: int
-    live_a_from: int
-    live_b_from: int
-    hosting: str
-    redundancy: str
-    gpus_per_server: int
-    api_corners: tuple[float, float, float, float]
-    gpu_usd_per_hour: float
-    burst_usd_per_hour: float
-    sizing: Sizing
-    drift: dict[str, dict[str, np.ndarray]]
-    load_profile: str
-    quota: api_limits.QuotaContext
-    refresh_months: int
-    on_call_min: int
-    elastic: bool
-
-
-def context(S: Any, size: Sizing | None = None, *, elastic: bool = True) -> _Context:
-    """The draw-invariant part of the model for ``S`` (reuse it across draws).
-
-    ``elastic=False`` runs cloud GPUs at the year's peak-hour fleet all month (the
-    always-on simplification, kept to measure what it overstated).
-    """
-    return _Context(S.horizon_months, S.months_to_production_a + 1,
-                    S.months_to_production + 1, S.hosting, S.redundancy, S.gpus_per_server,
-                    api_usd_per_token(S), _gpu_usd_per_hour(S), _burst_usd_per_hour(S),
-                    size if size is not None else sizing(S), drift_lines(S), S.load_profile,
-                    api_limits.quota_context(S), S.api_refresh_months,
-                    min_on_call_headcount(S.on_call_coverage), elastic)
-
-
-_context = context  # the name other modules used before it was public
+# names other modules and tests used before the split into tco_context / tco_fleet
+_context = context
+_gpu_usd_per_hour = gpu_usd_per_hour
+_burst_usd_per_hour = burst_usd_per_hour
+_params = params
 
 
 Component = tuple[str, str, str, np.ndarray]
 
 
-def _year_peaks(p: Mapping[str, Any], c: _Context) -> tuple[np.ndarray, np.ndarray,
-                                                             np.ndarray]:
-    """(peak tokens/s per year, first months, 1.0 where B is live in that year)."""
-    n_years = (c.horizon - 1) // 12 + 1
-    firsts = np.array([12 * y + 1 for y in range(n_years)], dtype=float)
-    lasts = np.minimum(firsts + 11.0, c.horizon)
-    live_year = (lasts >= c.live_b_from).astype(float)
-    gfirst = (1.0 + p["annual_growth"]) ** ((firsts - 1.0) / 12.0)
-    glast = (1.0 + p["annual_growth"]) ** ((lasts - 1.0) / 12.0)
-    peak = (p["monthly_tokens"] * np.maximum(gfirst, glast) * p["peak_to_average"]
-            / _SECONDS_PER_MONTH)
-    return peak, firsts, live_year
-
-
-def _owned_fleet(p: Mapping[str, Any], c: _Context, peak: np.ndarray,
-                 live_year: np.ndarray) -> np.ndarray:
-    """Servers held each year (never sold before the horizon)."""
-    gpus = capacity.fleet_gpus(c.sizing, peak, target_utilisation=p["target_utilisation"],
-                               redundancy=c.redundancy, gpus_per_server=c.gpus_per_server,
-                               owned=True) * live_year
-    return np.maximum.accumulate(gpus / c.gpus_per_server, axis=-1)
-
-
-def _cloud_fleet(p: Mapping[str, Any], c: _Context, volume: np.ndarray, live_b: np.ndarray,
-                 year_idx: np.ndarray, levels: tuple[np.ndarray, np.ndarray] | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(GPUs at each hourly level (..., M, L), hours at each level (L,), reserved (..., M))."""
-    lv, hours = levels if levels is not None else load_profile.levels(c.load_profile,
-                                                                      p["peak_to_average"])
-    lv = lv[..., None, :] if np.ndim(lv) > 1 else lv
-    avg = volume / _SECONDS_PER_MONTH
-    u = p["target_utilisation"]
-    u = u[..., None] if np.ndim(u) > 1 else u
-    need = capacity.fleet_gpus(c.sizing, avg[..., None] * lv, target_utilisation=u,
-                               redundancy=c.redundancy, gpus_per_server=1, owned=False)
-    need *= live_b[:, None]
-    if not c.elastic:                              # always-on at each year's peak hour
-        top = need.max(-1)
-        yearly = np.stack([top[..., year_idx == y].max(-1) for y in range(year_idx.max() + 1)],
-                          axis=-1)
-        need = np.broadcast_to(yearly[..., year_idx][..., None], need.shape) * live_b[:, None]
-        return need, hours, np.zeros(need.shape[:-1])
-    reserved = np.zeros(need.shape[:-1])
-    if c.hosting == "cloud_reserved" and c.burst_usd_per_hour > 0:
-        w = hours * HOURS_PER_MONTH / 24.0
-        for y in range(int(year_idx.max()) + 1):
-            sel = (year_idx == y) & (live_b > 0)
-            if not sel.any():
-                continue
-            g = need[..., sel, :]
-            r = capacity.cheapest_reservation(
-                g.reshape(*g.shape[:-2], -1), np.tile(w, int(sel.sum())),
-                usd_reserved=c.gpu_usd_per_hour, usd_on_demand=c.burst_usd_per_hour)
-            reserved[..., sel] = r[..., None]
-    return need, hours, reserved
-
-
-def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
+def _components(p: Mapping[str, Any], c: ModelContext) -> Iterator[Component]:
     """Yield ``(scenario, component, category, usd)``; usd has shape (..., horizon + 1).
 
     ``p`` maps numeric field names to scalars or arrays of shape (n, 1) (one row per
@@ -280,8 +158,8 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
 
     # ---- Scenario B: the fleet
     if c.hosting == "owned":
-        peak, firsts, live_year = _year_peaks(p, c)
-        servers_y = _owned_fleet(p, c, peak, live_year)
+        peak, firsts, live_year = year_peaks(p, c)
+        servers_y = owned_fleet(p, c, peak, live_year)
         bought_y = np.diff(servers_y, axis=-1, prepend=0.0)
         buy_month = np.concatenate([[0], firsts[1:].astype(int)])
         bought = np.zeros((*np.shape(bought_y)[:-1], n))
@@ -309,7 +187,7 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
                                            * p["maintenance_share_per_year"] / 12.0)
         gpus_m = servers_m * c.gpus_per_server
     else:
-        need, hours, reserved = _cloud_fleet(p, c, volume, live_b, year_idx,
+        need, hours, reserved = cloud_fleet(p, c, volume, live_b, year_idx,
                                              (lv_a, hours_a))
         per_level = HOURS_PER_MONTH / 24.0 * hours
         gpus_m = np.maximum(need @ (hours / 24.0), reserved)
@@ -341,14 +219,6 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
         yield side, "delayed_value", "opportunity", p["opportunity_usd_per_month"] * delayed
         for comp, arr in c.drift.get(side, {}).items():
             yield side, comp, "drift", arr
-
-
-def _params(S: Any, varied: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    p = {k: getattr(S, k) for k, f in FIELDS.items() if f.type in (float, int)}
-    p["gpu_usd_per_hour"] = _gpu_usd_per_hour(S)
-    for k, v in (varied or {}).items():
-        p[k] = np.asarray(v, dtype=float).reshape(-1, 1)
-    return p
 
 
 def served_tokens(S: Any) -> dict[str, np.ndarray]:
@@ -387,8 +257,8 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     >>> bool((cf.groupby(["scenario", "component"]).size() == 37).all())
     True
     """
-    c = context(S, size)
-    p = _params(S)
+    c = model_context(S, size)
+    p = params(S)
     months = np.arange(S.horizon_months + 1)
     parts = []
     for scen, comp, cat, usd in _components(p, c):
@@ -399,7 +269,7 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
 
 
 def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
-                   context: _Context | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   context: ModelContext | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Total monthly cost of A and B, vectorised over draws of some fields.
 
     Parameters
@@ -427,132 +297,13 @@ def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
             raise bad("varied", k, "a numeric scenario field that does not change the GPU "
                       "sizing per replica or a month count (" + ", ".join(sorted(FIXED_FIELDS))
                       + " and whole-number fields are fixed per run)")
-    c = context if context is not None else _context(S)
-    p = _params(S, varied)
+    c = context if context is not None else model_context(S)
+    p = params(S, varied)
     n = max((np.size(v) for v in (varied or {}).values()), default=1)
     total = {"A": np.zeros((n, c.horizon + 1)), "B": np.zeros((n, c.horizon + 1))}
     for scen, _comp, _cat, usd in _components(p, c):
         total[scen] += usd
     return total["A"], total["B"]
-
-
-@dataclasses.dataclass(frozen=True)
-class FleetYear:
-    """Scenario B's fleet in one year of the horizon (see :func:`fleet_by_year`)."""
-
-    year: int
-    gpus: int
-    servers: int | None
-    reserved_gpus: int
-    mean_gpus: float
-    peak_tokens_per_s: float
-    capacity_tokens_per_s: float
-    utilisation_at_peak: float
-    sized_for: str
-
-
-@dataclasses.dataclass(frozen=True)
-class FleetPlan:
-    """B's fleet year by year, and the replica it is built from.
-
-    ``years[i].gpus`` is what the year is sized for: the GPUs owned (owned hardware), or
-    the peak hour's fleet (cloud). ``utilisation`` is the highest peak load over the
-    fleet's full-load capacity in any live year: never above ``target_utilisation``.
-    The attributes of the replica (``tokens_per_s_per_gpu``, ``tensor_parallel``,
-    ``batch``, ``ms_per_output_token``) come from ``buildbuy.tps.size_fleet``.
-    """
-
-    years: tuple[FleetYear, ...]
-    replica: Any
-    hosting: str
-    redundancy: str
-    target_utilisation: float
-
-    @property
-    def gpus_by_year(self) -> list[int]:
-        """GPUs of each year (see the class docstring for what they are sized for)."""
-        return [y.gpus for y in self.years]
-
-    @property
-    def utilisation(self) -> float:
-        """Highest peak-hour utilisation of the fleet's capacity over the live years."""
-        live = [y.utilisation_at_peak for y in self.years if y.gpus > 0]
-        return max(live) if live else 0.0
-
-    @property
-    def tokens_per_s_per_gpu(self) -> float:
-        return float(self.replica.tokens_per_s_per_gpu)
-
-    @property
-    def tensor_parallel(self) -> int:
-        return int(self.replica.tensor_parallel)
-
-    @property
-    def batch(self) -> int:
-        return int(self.replica.batch)
-
-    @property
-    def ms_per_output_token(self) -> float:
-        return float(self.replica.ms_per_output_token)
-
-
-def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
-    """B's fleet per year from the same arithmetic as the cash flows.
-
-    Examples
-    --------
-    >>> from buildbuy import scenarios
-    >>> plan = fleet_by_year(scenarios.load("hospital_notes"))
-    >>> plan.utilisation <= plan.target_utilisation
-    True
-    """
-    c = context(S, size)
-    p = _params(S)
-    m = np.arange(c.horizon + 1, dtype=float)
-    live_b = (m >= c.live_b_from).astype(float)
-    year_idx = ((np.maximum(m, 1.0) - 1.0) // 12.0).astype(int)
-    volume = S.monthly_tokens * (1.0 + S.annual_growth) ** ((m - 1.0) / 12.0) * (m >= 1)
-    per_gpu = c.sizing.tokens_per_s_per_gpu
-    years = []
-    n_years = int(year_idx.max()) + 1
-    if S.hosting == "owned":
-        peak, _, live_year = _year_peaks(p, c)
-        servers = _owned_fleet(p, c, peak, live_year)
-        for y in range(n_years):
-            n_srv = round(float(np.ravel(servers)[y]))
-            gpus = n_srv * S.gpus_per_server
-            pk = float(np.ravel(peak)[y]) if live_year[y] else 0.0
-            cap = gpus * per_gpu
-            years.append(FleetYear(y + 1, gpus, n_srv, 0, float(gpus), pk, cap,
-                                   pk / cap if cap else 0.0,
-                                   _sized_for(S, owned=True)))
-    else:
-        need, hours, reserved = _cloud_fleet(p, c, volume, live_b, year_idx)
-        need = need.reshape(-1, *need.shape[-2:])[0]
-        reserved = reserved.reshape(-1, reserved.shape[-1])[0]
-        mean = (need * hours).sum(-1) / 24.0
-        for y in range(n_years):
-            sel = (year_idx == y) & (live_b > 0)
-            if not sel.any():
-                years.append(FleetYear(y + 1, 0, None, 0, 0.0, 0.0, 0.0, 0.0,
-                                       _sized_for(S, owned=False)))
-                continue
-            gpus = round(float(need[sel].max()))
-            pk = float((volume[sel] / _SECONDS_PER_MONTH).max() * S.peak_to_average)
-            cap = gpus * per_gpu
-            years.append(FleetYear(y + 1, gpus, None, round(float(reserved[sel].max())),
-                                   float(np.maximum(mean[sel], reserved[sel]).mean()), pk,
-                                   cap, pk / cap if cap else 0.0, _sized_for(S, owned=False)))
-    return FleetPlan(tuple(years), c.sizing.fleet, S.hosting, S.redundancy,
-                     float(S.target_utilisation))
-
-
-def _sized_for(S: Any, *, owned: bool) -> str:
-    what = ("GPUs owned, bought for the year's peak hour" if owned
-            else "GPUs in the year's peak hour (the fleet follows the load hour by hour)")
-    spare = {"none": "no spare", "n_plus_1": "one spare " + ("server" if owned else "replica"),
-             "two_sites": "two sites, each able to carry the peak"}[S.redundancy]
-    return (f"{what}; peak at {S.target_utilisation:.0%} of capacity; {spare}")
 
 
 def compare(S: Any) -> Any:

@@ -157,7 +157,7 @@ def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
     Unlike ``buildbuy.costs.break_even_monthly_tokens`` (one steady month), this counts
     the whole horizon: growth, price decline, capex, go-live delays and staff.
     """
-    ctx = context if context is not None else tco._context(S)
+    ctx = context if context is not None else tco.context(S)
     r = _monthly_rate(S)
 
     def diff(volumes: np.ndarray) -> np.ndarray:

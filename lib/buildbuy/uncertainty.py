@@ -83,7 +83,7 @@ def _base_value(S: Any, name: str) -> float:
     if name in SCALES:
         return 1.0
     if name == "gpu_usd_per_hour":
-        return tco._gpu_usd_per_hour(S)
+        return tco.gpu_usd_per_hour(S)
     if name not in FIELDS:
         raise bad("driver", name, "a scenario field or one of " + ", ".join(SCALES))
     return float(getattr(S, name))
@@ -236,12 +236,12 @@ def tornado(S: Any, drivers: Sequence[Driver] | None = None, *,
         if _vectorisable(d.name):
             col = cols.setdefault(d.name, np.full(2 * k + 1, values[i][1]))
             col[2 * i], col[2 * i + 1] = values[i][0], values[i][2]
-    out = _evaluate(S, cols, tco._context(S), metric)
+    out = _evaluate(S, cols, tco.context(S), metric)
     for i, d in enumerate(drivers):
         if not _vectorisable(d.name):  # re-size or re-time: one scenario per value
             for j, value in ((2 * i, values[i][0]), (2 * i + 1, values[i][2])):
                 T = S.replace(**{d.name: value})
-                out[j] = _evaluate(T, {}, tco._context(T), metric)[0]
+                out[j] = _evaluate(T, {}, tco.context(T), metric)[0]
     rows = [{"driver": d.name, "label": d.label or d.name, "low": v[0], "base": v[1],
              "high": v[2], "metric_low": out[2 * i], "metric_high": out[2 * i + 1],
              "base_metric": out[-1], "swing": abs(out[2 * i + 1] - out[2 * i]),
@@ -324,7 +324,7 @@ def grid(S: Any, x: str, x_values: Sequence[float], y: str, y_values: Sequence[f
     if xs.ndim != 1 or ys.ndim != 1 or xs.size == 0 or ys.size == 0:
         raise bad("x_values/y_values", (len(xs), len(ys)), "non-empty 1-D sequences")
     xx, yy = np.meshgrid(xs, ys)
-    out = _evaluate(S, {x: xx.ravel(), y: yy.ravel()}, tco._context(S), metric)
+    out = _evaluate(S, {x: xx.ravel(), y: yy.ravel()}, tco.context(S), metric)
     frame = pd.DataFrame(out.reshape(yy.shape), index=pd.Index(ys, name=y),
                          columns=pd.Index(xs, name=x))
     return frame
@@ -483,7 +483,7 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
     u = special.ndtr(z)
     ppf = triangular_ppf if distribution == "triangular" else pert_ppf
     sampled = {name: ppf(u[:, i], *spec[name]) for i, name in enumerate(names)}
-    ctx = tco._context(S)
+    ctx = tco.context(S)
     tco_diff = np.empty(n)
     npv_diff = np.empty(n)
     for start in range(0, n, chunk):

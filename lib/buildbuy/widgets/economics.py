@@ -70,7 +70,7 @@ def tco_panel(scenario: Any) -> Panel:
     def compute(v: Mapping[str, Any]) -> dict[str, Any]:
         base = s.replace(hosting=v["hosting"])
         if v["hosting"] not in contexts:
-            contexts[v["hosting"]] = tco._context(base)
+            contexts[v["hosting"]] = tco.context(base)
         varied = {k: np.array([float(v[k])])
                   for k in ("monthly_tokens", "annual_growth", "api_price_decline")}
         a, b = tco.monthly_totals(base, varied, context=contexts[v["hosting"]])
