@@ -1,0 +1,216 @@
+"""Run a lab: in this process (a background thread, for notebooks and tests) or in the
+foreground (``buildbuy lab serve``). Always on 127.0.0.1, always for a bounded time.
+
+uvicorn serves the Starlette app, as it serves vLLM's own OpenAI-compatible server. We
+bind the socket ourselves (port 0 = a free port chosen by the kernel) and hand it to
+``uvicorn.Server.serve(sockets=...)``; ``should_exit`` stops it. Every lab stops by
+itself after ``max_seconds``.
+
+Examples
+--------
+>>> with start(seed=0, kind="none", time_scale=0.05, max_seconds=30) as lab:
+...     lab.url.startswith("http://127.0.0.1:")
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+from buildbuy._validate import bad, integer, positive
+from buildbuy.lab.app import create_app
+from buildbuy.lab.spec import LabSpec
+
+__all__ = ["HOST", "WALL_TOKENS_PER_S", "Lab", "auto_time_scale", "start"]
+
+#: The only address a lab listens on.
+HOST: str = "127.0.0.1"
+#: :func:`auto_time_scale` sets a lab's clock so that its engine's full-batch output rate
+#: is this many tokens per wall second: slow enough for one Python process to serve and
+#: audit it on a busy 2-core machine, fast enough that a 70B lab takes seconds too.
+WALL_TOKENS_PER_S: float = 1000.0
+
+
+def auto_time_scale(spec: LabSpec) -> float:
+    """The clock at which the engine's full-batch output rate at the reference shape is
+    :data:`WALL_TOKENS_PER_S` on the wall clock (every lab then runs at the same pace).
+
+    Examples
+    --------
+    >>> spec = LabSpec.from_seed(1, kind="none")
+    >>> round(auto_time_scale(spec) * 1000 / spec.gpu_ceiling_tokens_per_s(), 6)
+    1.0
+    """
+    return spec.gpu_ceiling_tokens_per_s() / WALL_TOKENS_PER_S
+
+
+def bind_loopback(port: int = 0) -> socket.socket:
+    """A listening TCP socket on 127.0.0.1 (``port`` 0: any free port).
+
+    The protocol is given as ``IPPROTO_TCP`` on purpose: asyncio switches Nagle's
+    algorithm off (``TCP_NODELAY``) only on sockets whose ``proto`` says TCP
+    (``asyncio.base_events._set_nodelay``), and accepted sockets inherit it. With
+    ``proto=0`` every response written in two parts (headers, then body) waits for the
+    client's delayed ACK: 40 ms on Linux, measured here.
+    """
+    p = integer("port", port, minimum=0, maximum=65535)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, p))
+    except OSError as exc:
+        sock.close()
+        raise bad("port", port, f"a free port on {HOST} ({exc.strerror})") from None
+    sock.listen(128)
+    return sock
+
+
+def _server(app: Any) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
+                            timeout_graceful_shutdown=1, timeout_keep_alive=5)
+    return uvicorn.Server(config)
+
+
+async def serve(app: Any, sock: socket.socket, *, max_seconds: float,
+                on_start: Any = None) -> Any:
+    """Serve ``app`` on ``sock`` until stopped or ``max_seconds`` have passed."""
+    server = _server(app)
+
+    async def deadline() -> None:
+        end = time.monotonic() + max_seconds
+        while not server.should_exit and time.monotonic() < end:
+            await asyncio.sleep(min(0.2, max(end - time.monotonic(), 0.0)))
+        server.should_exit = True
+
+    watchdog = asyncio.create_task(deadline())
+    if on_start is not None:
+        on_start(server)
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        watchdog.cancel()
+    return server
+
+
+class Lab:
+    """A lab running in a background thread of this process (see :func:`start`)."""
+
+    def __init__(self, spec: LabSpec, *, time_scale: float, port: int,
+                 thread: threading.Thread, server: Any) -> None:
+        self.spec = spec
+        self.time_scale = time_scale
+        self.port = port
+        self._thread = thread
+        self._server = server
+
+    @property
+    def url(self) -> str:
+        """The OpenAI base URL, ``http://127.0.0.1:PORT/v1``."""
+        return f"http://{HOST}:{self.port}/v1"
+
+    @property
+    def model(self) -> str:
+        """The model name the lab serves."""
+        return self.spec.model
+
+    @property
+    def running(self) -> bool:
+        """True while the server thread is alive."""
+        return self._thread.is_alive()
+
+    def describe(self) -> str:
+        """One line without the port (which changes every run)."""
+        pace = ("real time" if self.time_scale == 1 else
+                f"its clock {self.time_scale:.2f}x real time")
+        return (f"lab (seed {self.spec.seed}): {self.spec.model} on {self.spec.gpu}"
+                f"{' x' + str(self.spec.tensor_parallel) if self.spec.tensor_parallel > 1 else ''}"
+                f", {pace}; the bottleneck is hidden")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the server and wait (at most ``timeout_s``) for its thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout=timeout_s)
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<{self.describe()}; {self.url if self.running else 'stopped'}>"
+
+
+def start(spec: LabSpec | None = None, *, seed: int = 0, kind: str | None = None,
+          model: str = "llama-3.1-8b", gpu: str = "H100-SXM",
+          time_scale: float | str = 1.0, port: int = 0, api_key: str | None = None,
+          max_seconds: float = 900.0, startup_timeout_s: float = 20.0) -> Lab:
+    """Start a lab in a background thread on 127.0.0.1 and return when it accepts requests.
+
+    Parameters
+    ----------
+    spec : LabSpec, optional
+        The lab; default ``LabSpec.from_seed(seed, model=model, gpu=gpu, kind=kind)``.
+    time_scale : float or "auto"
+        Wall seconds per model second (< 1 runs faster than the modelled GPU);
+        ``"auto"``: :func:`auto_time_scale`.
+    port : int
+        0 (default) picks a free port.
+    api_key : str, optional
+        Require ``Authorization: Bearer <api_key>``.
+    max_seconds : float
+        The lab stops by itself after this long (default 15 minutes).
+    """
+    spec = spec if spec is not None else LabSpec.from_seed(seed, model=model, gpu=gpu,
+                                                           kind=kind)
+    scale = auto_time_scale(spec) if time_scale == "auto" else positive("time_scale",
+                                                                        time_scale)
+    life = positive("max_seconds", max_seconds)
+    if not math.isfinite(life):
+        raise bad("max_seconds", max_seconds, "a finite number of seconds")
+    sock = bind_loopback(port)
+    app = create_app(spec, time_scale=scale, api_key=api_key)
+    box: dict[str, Any] = {}
+    ready = threading.Event()
+
+    def on_start(server: Any) -> None:
+        box["server"] = server
+
+    def run() -> None:
+        try:
+            asyncio.run(serve(app, sock, max_seconds=life, on_start=on_start))
+        except BaseException as exc:  # reported to the caller below
+            box["error"] = exc
+        finally:
+            sock.close()
+            ready.set()
+
+    thread = threading.Thread(target=run, name=f"buildbuy-lab-{sock.getsockname()[1]}",
+                              daemon=True)
+    thread.start()
+    end = time.monotonic() + startup_timeout_s
+    while time.monotonic() < end and not ready.is_set():
+        server = box.get("server")
+        if server is not None and server.started:
+            break
+        time.sleep(0.01)
+    server = box.get("server")
+    if server is None or not server.started:
+        if server is not None:
+            server.should_exit = True
+        with contextlib.suppress(Exception):
+            thread.join(timeout=5)
+        raise RuntimeError(f"the lab did not start within {startup_timeout_s:g} s"
+                           f"{': ' + repr(box['error']) if 'error' in box else ''}")
+    return Lab(spec, time_scale=scale, port=sock.getsockname()[1], thread=thread,
+               server=server)
