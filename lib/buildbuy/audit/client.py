@@ -265,6 +265,18 @@ async def send(client: httpx.AsyncClient, url: str, payload: dict[str, Any], *,
     return rec
 
 
+async def _open_connections(client: httpx.AsyncClient, url: str, headers: dict[str, str],
+                            n: int, timeout_s: float) -> None:
+    """Open ``n`` pooled connections with ``n`` concurrent ``GET /models`` (answers are
+    ignored), so that a level's clock does not include connection set-up."""
+    async def one() -> None:
+        with contextlib.suppress(httpx.HTTPError, TimeoutError):
+            async with asyncio.timeout(min(timeout_s, 10.0)):
+                await client.get(url, headers=headers)
+
+    await asyncio.gather(*(one() for _ in range(n)))
+
+
 def payload(model: str, prompt: str, output_tokens: int, *, stream: bool,
             extra_body: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The request body: one user message, ``max_tokens``, temperature 0."""
@@ -304,6 +316,8 @@ async def run_level(url: str, model: str, *, concurrency: int, requests: int,
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
             client = await stack.enter_async_context(make_client(concurrency, timeout_s))
+        await _open_connections(client, base_url(url) + "/models", headers, concurrency,
+                                timeout_s)
 
         async def worker() -> None:
             for i in counter:  # bounded: the shared iterator hands out `requests` indices

@@ -26,9 +26,9 @@ Definitions (one value per request unless said; percentiles by linear interpolat
     number of output tokens ... divided by benchmark duration").
 ``sustained_tokens_per_s``
     The same rate in the level's steady state: tokens received from the level's first
-    token to the moment its last request was sent, over that span. The ramp (opening
-    connections, the first prefill) and the drain (fewer requests left than the
-    concurrency) are left out, as guidellm leaves out its warm-up and cooldown. Equal to
+    token to the moment its last request was sent, over that span. The ramp (requests
+    arriving, the first prefill) and the drain (fewer requests left than the concurrency)
+    are left out, as guidellm leaves out its warm-up and cooldown. Equal to
     ``output_tokens_per_s`` when the span is empty (a level of no more requests than its
     concurrency). The verdict's measured ceiling is the best sustained rate.
 

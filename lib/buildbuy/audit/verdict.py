@@ -1,7 +1,8 @@
 """From measured levels to the binding bottleneck, by the course's five-way audit.
 
 The measured ceiling is the best sustained output rate of the sweep
-(:mod:`buildbuy.audit.metrics`). The evidence decides which of
+(:mod:`buildbuy.audit.metrics`); the evidence is read at the highest concurrency, where the
+bottleneck shows. The evidence decides which of
 the five kinds of :mod:`buildbuy.bottleneck` it belongs to, in this order:
 
 1. **api_rate_limit**: any HTTP 429. Its ceiling is the quota in the
@@ -119,7 +120,7 @@ def needs_probe(levels: Sequence[LevelStats], *, gpu: GpuContext | None,
     usable = _usable(levels)
     if gpu is None:
         return True
-    top = max(usable, key=lambda lv: lv.sustained_tokens_per_s)
+    top = usable[-1]
     prm, out = _shape(usable, prompt_tokens, output_tokens)
     return _host_ratio(top, gpu, prm, out)[0] >= HOST_RATIO
 
@@ -128,8 +129,8 @@ def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
            gpu: GpuContext | None = None, prompt_tokens: int, output_tokens: int) -> Verdict:
     """Name the binding bottleneck of a measured sweep (method in the module docstring)."""
     usable = _usable(levels)
-    top = max(usable, key=lambda lv: lv.sustained_tokens_per_s)
-    measured = top.sustained_tokens_per_s
+    measured = max(lv.sustained_tokens_per_s for lv in usable)
+    top = usable[-1]  # the bottleneck shows at the highest load
     last, prev = usable[-1], (usable[-2] if len(usable) > 1 else None)
     saturated = prev is not None and last.sustained_tokens_per_s < SATURATION_GAIN * \
         prev.sustained_tokens_per_s
@@ -163,8 +164,6 @@ def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
                         f"{checks['stream_ratio']:.1f}x faster ({probe.output_tokens_per_s:,.0f} "
                         f"vs {streamed:,.0f} tokens/s): the stream's "
                         f"{top.bytes_per_output_token:,.0f} bytes per token bind")
-        if math.isfinite(top.headers_ms_p50):
-            evidence.append(f"time to response headers p50 {top.headers_ms_p50:,.0f} ms")
         ceilings[binding] = value
     else:
         value = measured

@@ -10,9 +10,10 @@ The injected bottlenecks that live outside the engine are here:
 - ``network_io``: :class:`Link`, a first-in first-out pipe of ``link_bytes_per_s`` that
   every response byte crosses, plus ``latency_ms`` each way;
 - ``api_rate_limit``: :class:`TokenBucket`, charged prompt + ``max_tokens`` per request.
-  Its depth is a quarter of a second of quota (:data:`BUCKET_S`): hosted APIs may enforce
-  a per-minute limit over shorter periods (OpenAI, "Rate limits" guide, 2026), and a
-  short audit must be able to see it. Every response carries OpenAI's
+  Its depth is a quarter of a second of quota (:data:`BUCKET_S`), and at least
+  :data:`BUCKET_MIN_REQUESTS` reference requests: hosted APIs may enforce a per-minute
+  limit over shorter periods (OpenAI, "Rate limits" guide, 2026), and a short audit must
+  be able to see it. Every response carries OpenAI's
   ``x-ratelimit-limit-tokens`` / ``-remaining-tokens`` / ``-reset-tokens`` headers; a 429
   also ``retry-after`` (seconds) and ``retry-after-ms``.
 
@@ -36,15 +37,18 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from buildbuy.lab.engine import Engine, Sequence
-from buildbuy.lab.spec import LabSpec
+from buildbuy.lab.spec import REFERENCE_OUTPUT_TOKENS, REFERENCE_PROMPT_TOKENS, LabSpec
 from buildbuy.lab.wire import StreamFormat, completion_body, count_prompt_tokens, error_body
 
-__all__ = ["BUCKET_S", "DEFAULT_MAX_TOKENS", "Link", "TokenBucket", "create_app"]
+__all__ = ["BUCKET_MIN_REQUESTS", "BUCKET_S", "DEFAULT_MAX_TOKENS", "Link", "TokenBucket",
+           "create_app"]
 
 #: ``max_tokens`` when a request gives none (OpenAI's default is the rest of the context).
 DEFAULT_MAX_TOKENS: int = 256
-#: Depth of the rate limiter's bucket, in (model) seconds of quota.
+#: Depth of the rate limiter's bucket, in (model) seconds of quota ...
 BUCKET_S: float = 0.25
+#: ... but at least this many requests of the reference shape.
+BUCKET_MIN_REQUESTS: int = 4
 
 
 class Link:
@@ -75,15 +79,16 @@ class TokenBucket:
 
     Examples
     --------
-    >>> b = TokenBucket(24000.0, time_scale=1.0)   # 400 tokens/s, 100 deep
-    >>> b.take(80)[0], b.take(80)[0]
+    >>> b = TokenBucket(240000.0, time_scale=1.0)   # 4,000 tokens/s, 1,000 deep
+    >>> b.take(800)[0], b.take(800)[0]
     (True, False)
     """
 
     def __init__(self, tokens_per_minute: float, *, time_scale: float) -> None:
         self.per_minute_wall = tokens_per_minute / time_scale
         self.rate = tokens_per_minute / 60.0 / time_scale  # tokens per wall second
-        self.depth = tokens_per_minute / 60.0 * BUCKET_S
+        self.depth = max(tokens_per_minute / 60.0 * BUCKET_S, BUCKET_MIN_REQUESTS * (
+            REFERENCE_PROMPT_TOKENS + REFERENCE_OUTPUT_TOKENS))
         self.level = self.depth
         self._t = time.perf_counter()
 

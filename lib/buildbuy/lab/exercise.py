@@ -28,7 +28,7 @@ __all__ = ["AUDIT_SETTINGS", "spec_for", "start_for", "truth"]
 #: The audit the exercise runs: short, bounded, and reaching every lab's ceiling.
 AUDIT_SETTINGS: dict[str, Any] = {
     "concurrency": (1, 4, 16),
-    "requests": (3, 8, 24),
+    "requests": (3, 8, 48),
     "prompt_tokens": REFERENCE_PROMPT_TOKENS,
     "output_tokens": REFERENCE_OUTPUT_TOKENS,
     "timeout_s": 30.0,

@@ -26,9 +26,10 @@ from typing import Any
 
 from buildbuy._validate import bad, integer, positive
 from buildbuy.lab.app import create_app
-from buildbuy.lab.spec import LabSpec
+from buildbuy.lab.spec import REFERENCE_PROMPT_TOKENS, LabSpec
 
-__all__ = ["HOST", "WALL_TOKENS_PER_S", "Lab", "auto_time_scale", "start"]
+__all__ = ["HOST", "MIN_WALL_STEP_MS", "WALL_TOKENS_PER_S", "Lab", "auto_time_scale",
+           "start"]
 
 #: The only address a lab listens on.
 HOST: str = "127.0.0.1"
@@ -36,19 +37,24 @@ HOST: str = "127.0.0.1"
 #: is this many tokens per wall second: slow enough for one Python process to serve and
 #: audit it on a busy 2-core machine, fast enough that a 70B lab takes seconds too.
 WALL_TOKENS_PER_S: float = 1000.0
+#: The shortest wall-clock decode step :func:`auto_time_scale` allows, ms.
+MIN_WALL_STEP_MS: float = 3.0
 
 
 def auto_time_scale(spec: LabSpec) -> float:
-    """The clock at which the engine's full-batch output rate at the reference shape is
-    :data:`WALL_TOKENS_PER_S` on the wall clock (every lab then runs at the same pace).
+    """The clock at which the lab's ceiling at the reference shape is
+    :data:`WALL_TOKENS_PER_S` on the wall clock (every lab then runs at the same pace),
+    but no faster than :data:`MIN_WALL_STEP_MS` per batch-1 step (the event loop's timers
+    have a resolution of about 1 ms).
 
     Examples
     --------
     >>> spec = LabSpec.from_seed(1, kind="none")
-    >>> round(auto_time_scale(spec) * 1000 / spec.gpu_ceiling_tokens_per_s(), 6)
+    >>> round(auto_time_scale(spec) * 1000 / spec.truth().ceiling_tokens_per_s, 6)
     1.0
     """
-    return spec.gpu_ceiling_tokens_per_s() / WALL_TOKENS_PER_S
+    pace = spec.truth().ceiling_tokens_per_s / WALL_TOKENS_PER_S
+    return max(pace, MIN_WALL_STEP_MS / spec.step_ms(1, REFERENCE_PROMPT_TOKENS, 0, 0))
 
 
 def bind_loopback(port: int = 0) -> socket.socket:
