@@ -9,7 +9,7 @@ TPS ceiling (:mod:`buildbuy.audit.verdict`). It writes ``audit.csv``, ``audit.js
 ``audit.html`` (:mod:`buildbuy.audit.report`).
 
 - :mod:`buildbuy.audit.sse`: the server-sent-events parser;
-- :mod:`buildbuy.audit.client`: the httpx client, one request and one level;
+- :mod:`buildbuy.audit.client`: the aiohttp client, one request and one level;
 - :mod:`buildbuy.audit.metrics`: per-level metrics and their definitions;
 - :mod:`buildbuy.audit.verdict`: from measurements to the binding kind;
 - :mod:`buildbuy.audit.report`: the CSV, JSON and HTML outputs;

@@ -5,9 +5,10 @@ The measured ceiling is the best sustained output rate of the sweep
 bottleneck shows. The evidence decides which of
 the five kinds of :mod:`buildbuy.bottleneck` it belongs to, in this order:
 
-1. **api_rate_limit**: any HTTP 429. Its ceiling is the quota in the
-   ``x-ratelimit-limit-tokens`` header (tokens per minute, prompt + output), as output
-   tokens per second at the measured request shape; without the header, the measured rate.
+1. **api_rate_limit**: any HTTP 429, or a measured ceiling within :data:`QUOTA_MARGIN`
+   of the quota in the ``x-ratelimit-limit-tokens`` header (tokens per minute, prompt +
+   output; as output tokens per second at the measured request shape). Its ceiling is
+   that quota; without the header, the measured rate.
 2. **network_io**: the top level sent again without streaming (the same requests) is at
    least :data:`STREAM_RATIO` times faster. The GPU does the same work either way, so the bytes
    of the stream (about 200 per token, against 5 in a plain answer) are what binds.
@@ -40,13 +41,15 @@ from dataclasses import dataclass, field
 from buildbuy import bottleneck
 from buildbuy.audit.metrics import LevelStats
 
-__all__ = ["HOST_RATIO", "SATURATION_GAIN", "STREAM_RATIO", "GpuContext", "Verdict", "decide",
+__all__ = ["HOST_RATIO", "QUOTA_MARGIN", "SATURATION_GAIN", "STREAM_RATIO", "GpuContext", "Verdict", "decide",
            "needs_probe"]
 
 #: Non-streamed / streamed output rate at or above which the stream's bytes bind.
 STREAM_RATIO: float = 1.4
 #: Measured / modelled time per output token at or above which host work binds.
 HOST_RATIO: float = 1.4
+#: A measured ceiling at least this share of the quota's means the quota binds.
+QUOTA_MARGIN: float = 0.85
 #: A level whose rate gains less than this over the previous one is on the plateau.
 SATURATION_GAIN: float = 1.25
 
@@ -111,13 +114,30 @@ def _host_ratio(top: LevelStats, gpu: GpuContext, prm: float, out: float
     return top.tpot_ms_p50 / model_ms, model_ms, legs
 
 
+def _quota_ceiling(levels: Sequence[LevelStats], prm: float, out: float
+                   ) -> tuple[float | None, float | None]:
+    quota = next((lv.quota_tokens_per_minute for lv in reversed(levels)
+                  if lv.quota_tokens_per_minute), None)
+    return quota, (quota / 60.0 * out / (prm + out) if quota else None)
+
+
+def _quota_binds(levels: Sequence[LevelStats], usable: Sequence[LevelStats],
+                 prompt_tokens: int, output_tokens: int) -> bool:
+    if any(lv.rate_limited for lv in levels):
+        return True
+    prm, out = _shape(usable, prompt_tokens, output_tokens)
+    ceiling = _quota_ceiling(levels, prm, out)[1]
+    measured = max(lv.sustained_tokens_per_s for lv in usable)
+    return ceiling is not None and measured >= QUOTA_MARGIN * ceiling
+
+
 def needs_probe(levels: Sequence[LevelStats], *, gpu: GpuContext | None,
                 prompt_tokens: int, output_tokens: int) -> bool:
     """Whether the network test is needed: no 429 was seen, and the GPU alone does not
     explain the measured step (or the GPU is unknown)."""
-    if any(lv.rate_limited for lv in levels):
-        return False
     usable = _usable(levels)
+    if _quota_binds(levels, usable, prompt_tokens, output_tokens):
+        return False
     if gpu is None:
         return True
     top = usable[-1]
@@ -137,22 +157,23 @@ def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
     prm, out = _shape(usable, prompt_tokens, output_tokens)
     evidence: list[str] = []
     checks: dict[str, float | None] = {"stream_ratio": None, "host_ratio": None}
-    quota = next((lv.quota_tokens_per_minute for lv in reversed(levels)
-                  if lv.quota_tokens_per_minute), None)
-    quota_ceiling = quota / 60.0 * out / (prm + out) if quota else None
+    quota, quota_ceiling = _quota_ceiling(levels, prm, out)
     limited = [lv for lv in levels if lv.rate_limited]
     ceilings: dict[str, float] = {}
 
-    if limited:
+    if _quota_binds(levels, usable, prompt_tokens, output_tokens):
         binding = "api_rate_limit"
-        got = max(lv.sustained_tokens_per_s for lv in limited)
+        got = max(lv.sustained_tokens_per_s for lv in (limited or usable))
         value = quota_ceiling if quota_ceiling is not None else got
-        evidence.append(f"HTTP 429 on {sum(lv.rate_limited for lv in limited)} requests, "
-                        f"from concurrency {limited[0].concurrency}")
+        if limited:
+            evidence.append(f"HTTP 429 on {sum(lv.rate_limited for lv in limited)} requests, "
+                            f"from concurrency {limited[0].concurrency}")
+        else:
+            evidence.append("no 429 yet, but the measured ceiling sits at the quota")
         if quota_ceiling is not None:
             evidence.append(f"quota header: {quota:,.0f} tokens/min = {quota_ceiling:,.0f} "
                             f"output tokens/s at {prm:.0f} + {out:.0f} tokens per request")
-        evidence.append(f"successful output at the 429 levels: up to {got:,.0f} tokens/s")
+        evidence.append(f"measured successful output: up to {got:,.0f} tokens/s")
         ceilings[binding] = value
     elif probe is not None and probe.requests_ok and _at(usable, probe.concurrency) and \
             probe.output_tokens_per_s >= STREAM_RATIO * _at(usable, probe.concurrency):

@@ -1,4 +1,4 @@
-"""The lab's HTTP face: an OpenAI-compatible ASGI app (Starlette) around the engine.
+"""The lab's HTTP face: an OpenAI-compatible aiohttp web application around the engine.
 
 Routes: ``GET /v1/models`` and ``/v1/models/{id}``, ``POST /v1/chat/completions``
 (streamed or not), ``GET /health``. Anything else is a 404 (405 for a wrong method) with
@@ -26,22 +26,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from aiohttp import web
 
 from buildbuy.lab.engine import Engine, Sequence
 from buildbuy.lab.spec import REFERENCE_OUTPUT_TOKENS, REFERENCE_PROMPT_TOKENS, LabSpec
 from buildbuy.lab.wire import StreamFormat, completion_body, count_prompt_tokens, error_body
 
-__all__ = ["BUCKET_MIN_REQUESTS", "BUCKET_S", "DEFAULT_MAX_TOKENS", "Link", "TokenBucket",
-           "create_app"]
+__all__ = ["BUCKET_MIN_REQUESTS", "BUCKET_S", "DEFAULT_MAX_TOKENS", "ENGINE", "SPEC", "Link",
+           "TokenBucket", "create_app"]
+
+#: Where the app keeps its engine and its spec (``app[ENGINE]``).
+ENGINE = web.AppKey("engine", Engine)
+SPEC = web.AppKey("spec", LabSpec)
+_TASK = web.AppKey("engine_task", asyncio.Task)
 
 #: ``max_tokens`` when a request gives none (OpenAI's default is the rest of the context).
 DEFAULT_MAX_TOKENS: int = 256
@@ -116,14 +118,14 @@ class TokenBucket:
 
 def _error(status: int, message: str, *, type_: str = "invalid_request_error",
            code: str | None = None, param: str | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(message, type_=type_, code=code, param=param),
-                        status_code=status, headers=headers)
+           headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(error_body(message, type_=type_, code=code, param=param),
+                             status=status, headers=headers)
 
 
 def create_app(spec: LabSpec, *, time_scale: float = 1.0, api_key: str | None = None,
-               created: int | None = None) -> Starlette:
-    """The ASGI app of one lab; its engine starts and stops with the app's lifespan."""
+               created: int | None = None) -> web.Application:
+    """The web application of one lab; its engine starts and stops with the app."""
     engine = Engine(spec, time_scale=time_scale)
     created = int(time.time()) if created is None else int(created)
     link = (Link(spec.link_bytes_per_s / time_scale,
@@ -137,39 +139,30 @@ def create_app(spec: LabSpec, *, time_scale: float = 1.0, api_key: str | None = 
             "buildbuy_lab": {"gpu": spec.gpu, "tensor_parallel": spec.tensor_parallel,
                              "time_scale": time_scale}}
 
-    def unauthorised(request: Request) -> JSONResponse | None:
-        if api_key is None or request.headers.get("authorization") == f"Bearer {api_key}":
-            return None
-        return _error(401, "Incorrect or missing API key: send 'Authorization: Bearer <key>'.",
-                      code="invalid_api_key")
-
     def quota_headers() -> dict[str, str]:
         return bucket.headers() if bucket is not None else {}
 
-    async def models(request: Request) -> Response:
-        return unauthorised(request) or JSONResponse({"object": "list", "data": [card]})
+    async def models(request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [card]})
 
-    async def model(request: Request) -> Response:
-        if (denied := unauthorised(request)) is not None:
-            return denied
-        if request.path_params["model_id"] != spec.model:
-            return _error(404, f"The model `{request.path_params['model_id']}` does not exist.",
-                          code="model_not_found", param="model")
-        return JSONResponse(card)
+    async def model(request: web.Request) -> web.Response:
+        name = request.match_info["model_id"]
+        if name != spec.model:
+            return _error(404, f"The model `{name}` does not exist.", code="model_not_found",
+                          param="model")
+        return web.json_response(card)
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
 
     async def wait_until(t: float) -> None:
         delay = t - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def chat(request: Request) -> Response:
-        if (denied := unauthorised(request)) is not None:
-            return denied
+    async def chat(request: web.Request) -> web.StreamResponse:
         try:
-            body = await request.json()
+            body = json.loads(await request.read())
         except ValueError:
             return _error(400, "The body is not valid JSON.")
         if not isinstance(body, dict):
@@ -213,16 +206,12 @@ def create_app(spec: LabSpec, *, time_scale: float = 1.0, api_key: str | None = 
         counter["n"] += 1
         fmt = StreamFormat(spec.model, counter["n"], created)
         seq = engine.submit(prompt_tokens=prompt_tokens, max_tokens=max_tokens)
-        if link is not None:  # the response headers cross back
-            await asyncio.sleep(link.latency_s)
-        if stream:
-            return StreamingResponse(
-                _events(seq, fmt, prompt_tokens, include_usage),
-                media_type="text/event-stream",
-                headers={"cache-control": "no-cache", "x-accel-buffering": "no",
-                         **quota_headers()})
-        last = 0.0
         try:
+            if link is not None:  # the response headers cross back
+                await asyncio.sleep(link.latency_s)
+            if stream:
+                return await _stream(request, seq, fmt, prompt_tokens, include_usage)
+            last = 0.0
             for _ in range(max_tokens):
                 tick = await seq.tokens.get()
                 if tick is None:
@@ -233,49 +222,64 @@ def create_app(spec: LabSpec, *, time_scale: float = 1.0, api_key: str | None = 
         data = completion_body(spec.model, counter["n"], created, prompt_tokens, max_tokens)
         if link is not None:
             await wait_until(link.reserve(len(data), last + link.latency_s))
-        return Response(data, media_type="application/json", headers=quota_headers())
+        return web.Response(body=data, content_type="application/json",
+                            headers=quota_headers())
 
-    async def _events(seq: Sequence, fmt: StreamFormat, prompt_tokens: int,
-                      include_usage: bool) -> AsyncIterator[bytes]:
+    async def _stream(request: web.Request, seq: Sequence, fmt: StreamFormat,
+                      prompt_tokens: int, include_usage: bool) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream",
+                                           "cache-control": "no-cache",
+                                           "x-accel-buffering": "no", **quota_headers()})
+        await resp.prepare(request)
+        for i in range(seq.max_tokens):
+            tick = await seq.tokens.get()
+            if tick is None:  # shutdown: end without [DONE], as a dropped stream would
+                return resp
+            data = fmt.token(i) if i else fmt.role() + fmt.token(0)
+            if i == seq.max_tokens - 1:
+                data += fmt.finish()
+                if include_usage:
+                    data += fmt.usage(prompt_tokens, seq.max_tokens)
+                data += fmt.done()
+            if link is not None:
+                await wait_until(link.reserve(len(data), tick + link.latency_s))
+            await resp.write(data)
+        await resp.write_eof()
+        return resp
+
+    Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+    @web.middleware
+    async def openai_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if api_key is not None and request.path.startswith("/v1") and \
+                request.headers.get("authorization") != f"Bearer {api_key}":
+            return _error(401, "Incorrect or missing API key: send 'Authorization: Bearer "
+                               "<key>'.", code="invalid_api_key")
         try:
-            for i in range(seq.max_tokens):
-                tick = await seq.tokens.get()
-                if tick is None:  # shutdown: end without [DONE], as a dropped stream would
-                    return
-                data = fmt.token(i) if i else fmt.role() + fmt.token(0)
-                if i == seq.max_tokens - 1:
-                    data += fmt.finish()
-                    if include_usage:
-                        data += fmt.usage(prompt_tokens, seq.max_tokens)
-                    data += fmt.done()
-                if link is not None:
-                    await wait_until(link.reserve(len(data), tick + link.latency_s))
-                yield data
-        finally:
-            engine.cancel(seq)
+            return await handler(request)
+        except web.HTTPMethodNotAllowed:
+            return _error(405, f"Method {request.method} is not allowed on {request.path}.")
+        except web.HTTPNotFound:
+            return _error(404, f"No route {request.path}: the lab serves /v1/models and "
+                               "/v1/chat/completions.", code="not_found")
+        except (ConnectionResetError, asyncio.CancelledError):
+            raise
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 404)
-        if status == 405:
-            return _error(405, f"Method {request.method} is not allowed on {request.url.path}.")
-        return _error(404, f"No route {request.url.path}: the lab serves /v1/models and "
-                           "/v1/chat/completions.", code="not_found")
+    async def start_engine(app: web.Application) -> None:
+        app[_TASK] = asyncio.create_task(engine.run())
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(engine.run())
-        try:
-            yield
-        finally:
-            engine.close()
-            await asyncio.wait_for(task, timeout=5)
+    async def stop_engine(app: web.Application) -> None:
+        engine.close()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(app[_TASK], timeout=5)
 
-    app = Starlette(routes=[
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/v1/models/{model_id:path}", model, methods=["GET"]),
-        Route("/v1/chat/completions", chat, methods=["POST"]),
-        Route("/health", health, methods=["GET"]),
-    ], exception_handlers={HTTPException: not_found}, lifespan=lifespan)
-    app.state.engine = engine
-    app.state.spec = spec
+    app = web.Application(middlewares=[openai_errors])
+    app.router.add_get("/v1/models", models)
+    app.router.add_get("/v1/models/{model_id:.+}", model)
+    app.router.add_post("/v1/chat/completions", chat)
+    app.router.add_get("/health", health)
+    app.on_startup.append(start_engine)
+    app.on_cleanup.append(stop_engine)
+    app[ENGINE] = engine
+    app[SPEC] = spec
     return app

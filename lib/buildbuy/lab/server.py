@@ -1,9 +1,8 @@
 """Run a lab: in this process (a background thread, for notebooks and tests) or in the
 foreground (``buildbuy lab serve``). Always on 127.0.0.1, always for a bounded time.
 
-uvicorn serves the Starlette app, as it serves vLLM's own OpenAI-compatible server. We
-bind the socket ourselves (port 0 = a free port chosen by the kernel) and hand it to
-``uvicorn.Server.serve(sockets=...)``; ``should_exit`` stops it. Every lab stops by
+aiohttp's ``AppRunner`` serves the app on a socket we bind ourselves (port 0 = a free
+port chosen by the kernel) through ``SockSite``; an event stops it. Every lab stops by
 itself after ``max_seconds``.
 
 Examples
@@ -78,45 +77,53 @@ def bind_loopback(port: int = 0) -> socket.socket:
     return sock
 
 
-def _server(app: Any) -> Any:
-    import uvicorn
+class Handle:
+    """Stops a serving lab from any thread (see :func:`serve`)."""
 
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False,
-                            timeout_graceful_shutdown=1, timeout_keep_alive=5)
-    return uvicorn.Server(config)
+    def __init__(self, loop: asyncio.AbstractEventLoop, runner: Any) -> None:
+        self.loop = loop
+        self.runner = runner
+        self.stopped = asyncio.Event()
+
+    @property
+    def addresses(self) -> list[Any]:
+        """The (host, port) pairs the lab listens on."""
+        return list(self.runner.addresses)
+
+    def stop(self) -> None:
+        """Ask the lab to stop (thread-safe)."""
+        with contextlib.suppress(RuntimeError):  # the loop already ended
+            self.loop.call_soon_threadsafe(self.stopped.set)
 
 
 async def serve(app: Any, sock: socket.socket, *, max_seconds: float,
-                on_start: Any = None) -> Any:
+                on_start: Any = None) -> None:
     """Serve ``app`` on ``sock`` until stopped or ``max_seconds`` have passed."""
-    server = _server(app)
+    from aiohttp import web
 
-    async def deadline() -> None:
-        end = time.monotonic() + max_seconds
-        while not server.should_exit and time.monotonic() < end:
-            await asyncio.sleep(min(0.2, max(end - time.monotonic(), 0.0)))
-        server.should_exit = True
-
-    watchdog = asyncio.create_task(deadline())
-    if on_start is not None:
-        on_start(server)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
     try:
-        await server.serve(sockets=[sock])
+        await web.SockSite(runner, sock).start()
+        handle = Handle(asyncio.get_running_loop(), runner)
+        if on_start is not None:
+            on_start(handle)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(handle.stopped.wait(), timeout=max_seconds)
     finally:
-        watchdog.cancel()
-    return server
+        await runner.cleanup()
 
 
 class Lab:
     """A lab running in a background thread of this process (see :func:`start`)."""
 
     def __init__(self, spec: LabSpec, *, time_scale: float, port: int,
-                 thread: threading.Thread, server: Any) -> None:
+                 thread: threading.Thread, handle: Handle) -> None:
         self.spec = spec
         self.time_scale = time_scale
         self.port = port
         self._thread = thread
-        self._server = server
+        self._handle = handle
 
     @property
     def url(self) -> str:
@@ -127,6 +134,11 @@ class Lab:
     def model(self) -> str:
         """The model name the lab serves."""
         return self.spec.model
+
+    @property
+    def addresses(self) -> list[Any]:
+        """The (host, port) pairs the lab listens on (while it runs)."""
+        return self._handle.addresses if self.running else []
 
     @property
     def running(self) -> bool:
@@ -143,7 +155,7 @@ class Lab:
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop the server and wait (at most ``timeout_s``) for its thread."""
-        self._server.should_exit = True
+        self._handle.stop()
         self._thread.join(timeout=timeout_s)
 
     def __enter__(self) -> Lab:
@@ -185,12 +197,14 @@ def start(spec: LabSpec | None = None, *, seed: int = 0, kind: str | None = None
     if not math.isfinite(life):
         raise bad("max_seconds", max_seconds, "a finite number of seconds")
     sock = bind_loopback(port)
+    port = sock.getsockname()[1]
     app = create_app(spec, time_scale=scale, api_key=api_key)
     box: dict[str, Any] = {}
     ready = threading.Event()
 
-    def on_start(server: Any) -> None:
-        box["server"] = server
+    def on_start(handle: Handle) -> None:
+        box["handle"] = handle
+        ready.set()
 
     def run() -> None:
         try:
@@ -201,22 +215,12 @@ def start(spec: LabSpec | None = None, *, seed: int = 0, kind: str | None = None
             sock.close()
             ready.set()
 
-    thread = threading.Thread(target=run, name=f"buildbuy-lab-{sock.getsockname()[1]}",
-                              daemon=True)
+    thread = threading.Thread(target=run, name=f"buildbuy-lab-{port}", daemon=True)
     thread.start()
-    end = time.monotonic() + startup_timeout_s
-    while time.monotonic() < end and not ready.is_set():
-        server = box.get("server")
-        if server is not None and server.started:
-            break
-        time.sleep(0.01)
-    server = box.get("server")
-    if server is None or not server.started:
-        if server is not None:
-            server.should_exit = True
-        with contextlib.suppress(Exception):
-            thread.join(timeout=5)
+    ready.wait(timeout=startup_timeout_s)
+    handle = box.get("handle")
+    if handle is None:
+        thread.join(timeout=5)
         raise RuntimeError(f"the lab did not start within {startup_timeout_s:g} s"
                            f"{': ' + repr(box['error']) if 'error' in box else ''}")
-    return Lab(spec, time_scale=scale, port=sock.getsockname()[1], thread=thread,
-               server=server)
+    return Lab(spec, time_scale=scale, port=port, thread=thread, handle=handle)
