@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 
-import httpx
+import aiohttp
 import pytest
 
 from buildbuy import scenarios, tps
 from buildbuy.lab import KINDS, LabSpec, auto_time_scale, start
 from buildbuy.lab import exercise as lab_exercise
-from buildbuy.lab.app import BUCKET_MIN_REQUESTS, BUCKET_S, Link, TokenBucket, create_app
+from buildbuy.lab.app import BUCKET_MIN_REQUESTS, BUCKET_S, Link, TokenBucket
 from buildbuy.lab.engine import Engine
 from buildbuy.lab.spec import (
     MAX_NUM_SEQS_CHOICES,
@@ -189,69 +189,75 @@ def test_engine_batches_and_caps_sequences() -> None:
         eng.submit(prompt_tokens=10, max_tokens=10**9)
 
 
-# --- the HTTP app (in-process transport: shapes only, no timing) --------------------------
+# --- the HTTP app: shapes and status codes -------------------------------------------------
 
-def _app_client(spec: LabSpec, time_scale: float = 0.001, **kw: object) -> tuple:
-    app = create_app(spec, time_scale=time_scale, **kw)
-    return app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://lab")
+def _requests(url: str, calls: list[tuple[str, str, dict | bytes | None, dict]]
+              ) -> list[tuple[int, dict, object]]:
+    """Send ``(method, path, body, headers)`` calls concurrently; return (status, headers,
+    JSON or text) of each."""
+    async def run() -> list[tuple[int, dict, object]]:
+        async with aiohttp.ClientSession() as session:
+            async def one(method: str, path: str, body: dict | bytes | None,
+                          headers: dict) -> tuple[int, dict, object]:
+                kw = {"json": body} if isinstance(body, dict) else {"data": body}
+                async with session.request(method, url + path, headers=headers, **kw) as r:
+                    text = await r.text()
+                    try:
+                        payload: object = json.loads(text)
+                    except ValueError:
+                        payload = text
+                    return r.status, r.headers.copy(), payload
+            return list(await asyncio.gather(*(one(*c) for c in calls)))
+    return asyncio.run(run())
 
 
 def test_app_errors_have_openai_shapes() -> None:
     spec = LabSpec.from_seed(0, kind="none")
-
-    async def run() -> dict:
-        app, c = _app_client(spec, api_key="sesame")
-        out = {}
-        async with app.router.lifespan_context(app), c:
-            good = {"authorization": "Bearer sesame"}
-            out["nokey"] = await c.get("/v1/models")
-            out["models"] = await c.get("/v1/models", headers=good)
-            out["model"] = await c.post("/v1/chat/completions", headers=good, json={
-                "model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]})
-            out["path"] = await c.get("/v2/anything", headers=good)
-            out["method"] = await c.get("/v1/chat/completions", headers=good)
-            out["json"] = await c.post("/v1/chat/completions", headers=good, content=b"{no")
-            out["long"] = await c.post("/v1/chat/completions", headers=good, json={
-                "model": spec.model, "messages": [{"role": "user", "content": "hi"}],
-                "max_tokens": 10**7})
-            out["ok"] = await c.post("/v1/chat/completions", headers=good, json={
-                "model": spec.model, "messages": [{"role": "user", "content": "a b c"}],
-                "max_tokens": 2})
-        return out
-
-    r = asyncio.run(run())
-    assert r["nokey"].status_code == 401
-    assert r["nokey"].json()["error"]["code"] == "invalid_api_key"
-    card = r["models"].json()["data"][0]
+    good = {"authorization": "Bearer sesame"}
+    chat = "/v1/chat/completions"
+    with start(spec, time_scale=0.01, api_key="sesame", max_seconds=60) as server:
+        base = server.url.removesuffix("/v1")
+        r = dict(zip(["nokey", "models", "model", "path", "method", "json", "long", "ok"],
+                     _requests(base, [
+            ("GET", "/v1/models", None, {}),
+            ("GET", "/v1/models", None, good),
+            ("POST", chat, {"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]},
+             good),
+            ("GET", "/v2/anything", None, good),
+            ("GET", chat, None, good),
+            ("POST", chat, b"{no", good),
+            ("POST", chat, {"model": spec.model, "messages": [{"role": "user", "content": "hi"}],
+                            "max_tokens": 10**7}, good),
+            ("POST", chat, {"model": spec.model, "messages": [
+                {"role": "user", "content": "a b c"}], "max_tokens": 2}, good),
+        ]), strict=True))
+    assert r["nokey"][0] == 401 and r["nokey"][2]["error"]["code"] == "invalid_api_key"
+    card = r["models"][2]["data"][0]
     assert card["id"] == spec.model and card["buildbuy_lab"]["gpu"] == spec.gpu
-    assert r["model"].status_code == 404 and "gpt-9" in r["model"].json()["error"]["message"]
-    assert r["path"].status_code == 404 and r["path"].json()["error"]["code"] == "not_found"
-    assert r["method"].status_code == 405
-    assert r["json"].status_code == 400
-    assert r["long"].status_code == 400
-    assert r["long"].json()["error"]["code"] == "context_length_exceeded"
-    assert r["ok"].json()["usage"] == {"prompt_tokens": 3, "completion_tokens": 2,
-                                       "total_tokens": 5}
+    assert card["buildbuy_lab"]["time_scale"] == 0.01
+    assert r["model"][0] == 404 and "gpt-9" in r["model"][2]["error"]["message"]
+    assert r["path"][0] == 404 and r["path"][2]["error"]["code"] == "not_found"
+    assert r["method"][0] == 405 and "error" in r["method"][2]
+    assert r["json"][0] == 400
+    assert r["long"][0] == 400 and r["long"][2]["error"]["code"] == "context_length_exceeded"
+    assert r["ok"][0] == 200 and r["ok"][2]["usage"] == {
+        "prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
 
 
 def test_rate_limited_lab_answers_429_with_retry_headers() -> None:
     spec = LabSpec.from_seed(0, kind="api_rate_limit")
-
-    async def run() -> list[httpx.Response]:
-        app, c = _app_client(spec, time_scale=1.0)  # the quota refills in lab time
-        body = {"model": spec.model, "messages": [{"role": "user", "content": "w " * PRM}],
-                "max_tokens": OUT}
-        async with app.router.lifespan_context(app), c:
-            return list(await asyncio.gather(*(c.post("/v1/chat/completions", json=body)
-                                               for _ in range(3 * BUCKET_MIN_REQUESTS))))
-
-    replies = asyncio.run(run())
-    limited = [r for r in replies if r.status_code == 429]
+    body = {"model": spec.model, "messages": [{"role": "user", "content": "w " * PRM}],
+            "max_tokens": OUT}
+    with start(spec, time_scale=1.0, max_seconds=60) as server:
+        replies = _requests(server.url.removesuffix("/v1"),
+                            [("POST", "/v1/chat/completions", body, {})] *
+                            (3 * BUCKET_MIN_REQUESTS))
+    limited = [r for r in replies if r[0] == 429]
     assert limited and len(limited) < len(replies)
-    r = limited[0]
-    assert r.json()["error"]["code"] == "rate_limit_exceeded"
-    assert int(r.headers["retry-after"]) >= 1 and float(r.headers["retry-after-ms"]) > 0
-    assert float(r.headers["x-ratelimit-limit-tokens"]) == pytest.approx(
+    _, headers, payload = limited[0]
+    assert payload["error"]["code"] == "rate_limit_exceeded"
+    assert int(headers["retry-after"]) >= 1 and float(headers["retry-after-ms"]) > 0
+    assert float(headers["x-ratelimit-limit-tokens"]) == pytest.approx(
         spec.tokens_per_minute, abs=1)
 
 
@@ -284,10 +290,10 @@ def test_lab_listens_on_loopback_only_and_stops_by_itself() -> None:
     server = start(seed=1, kind="none", time_scale=1.0, max_seconds=1.0)
     try:
         assert server.url.startswith("http://127.0.0.1:")
-        listening = [s.getsockname() for srv in server._server.servers for s in srv.sockets]
+        listening = server.addresses
         assert listening and all(addr[0] == "127.0.0.1" for addr in listening)
-        assert httpx.get(server.url.replace("/v1", "/health"), timeout=5).json() == {
-            "status": "ok"}
+        assert _requests(server.url.removesuffix("/v1"), [("GET", "/health", None, {})])[0][
+            2] == {"status": "ok"}
         end = time.monotonic() + 10
         while server.running and time.monotonic() < end:
             time.sleep(0.1)
@@ -326,7 +332,8 @@ def test_cli_answer_and_serve(tmp_path: object) -> None:
         url = proc.stdout.readline().split()[3]
         assert "seed 2" in first and "bottleneck hidden" in first
         assert url.startswith("http://127.0.0.1:")
-        assert httpx.get(url + "/models", timeout=10).json()["data"][0]["id"] == "llama-3.1-8b"
+        assert _requests(url, [("GET", "/models", None, {})])[0][2]["data"][0]["id"] == \
+            "llama-3.1-8b"
         assert proc.wait(timeout=30) == 0  # stopped by itself after --max-seconds
     finally:
         if proc.poll() is None:

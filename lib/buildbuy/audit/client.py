@@ -5,9 +5,9 @@ Stack: ``aiohttp.ClientSession`` (HTTP/1.1, one pooled connection per concurrent
 over ``response.content.iter_any()``, the client vLLM's ``vllm bench serve`` uses. Each
 request has a hard deadline (``asyncio.timeout``) on top of aiohttp's connect/read
 timeouts; a level sends exactly its number of requests; nothing retries (a retry would
-hide a 429 as latency). Connections are opened before a level starts its clock. After a 429 a worker waits for the
-server's ``retry-after`` (capped at the timeout) before its next request, as a
-well-behaved client would.
+hide a 429 as latency). Connections are opened before a level starts its clock. After a
+429 a worker waits for the server's ``retry-after`` (capped at the timeout) before its
+next request, as a well-behaved client would.
 
 Every request asks for ``stream_options: {"include_usage": true}`` so the server reports
 its own token count; without it the client counts content chunks (one token each).
@@ -43,15 +43,22 @@ from buildbuy.audit.sse import SSEParser
 __all__ = ["AuditError", "RequestRecord", "base_url", "fetch_models", "run_level",
            "send", "synthetic_prompt"]
 
-_WORDS = ("the of and to in is that for it with as was on be at by this had not are but "
-          "from or have an they which one you were all we her she there would their will "
-          "when who him been has more if no out so said what up its about into than them "
-          "can only other new some could time these two may then do first any my now such "
-          "like our over man me even most made after also did many before must through back "
-          "years where much your way well down should because each just those people how "
-          "too little state good very make world still own see men work long get here "
-          "between both life being under never day same another know while last might us "
-          "great old year off come since against go came right used take three").split()
+_WORDS: tuple[str, ...] = (
+    "the", "of", "and", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on",
+    "be", "at", "by", "this", "had", "not", "are", "but", "from", "or", "have", "an",
+    "they", "which", "one", "you", "were", "all", "we", "her", "she", "there", "would",
+    "their", "will", "when", "who", "him", "been", "has", "more", "if", "no", "out", "so",
+    "said", "what", "up", "its", "about", "into", "than", "them", "can", "only", "other",
+    "new", "some", "could", "time", "these", "two", "may", "then", "do", "first", "any",
+    "my", "now", "such", "like", "our", "over", "man", "me", "even", "most", "made",
+    "after", "also", "did", "many", "before", "must", "through", "back", "years", "where",
+    "much", "your", "way", "well", "down", "should", "because", "each", "just", "those",
+    "people", "how", "too", "little", "state", "good", "very", "make", "world", "still",
+    "own", "see", "men", "work", "long", "get", "here", "between", "both", "life",
+    "being", "under", "never", "day", "same", "another", "know", "while", "last", "might",
+    "us", "great", "old", "year", "off", "come", "since", "against", "go", "came",
+    "right", "used", "take", "three",
+)
 _MAX_ERROR_BYTES = 65536
 
 

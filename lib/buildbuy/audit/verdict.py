@@ -24,9 +24,9 @@ the five kinds of :mod:`buildbuy.bottleneck` it belongs to, in this order:
    ``compute``. Without the GPU the audit cannot tell compute from host overhead.
 
 The re-run without streaming is needed only when something beyond the GPU sets the pace
-(:func:`needs_probe`). The binding kind's ceiling is the measured one; the other kinds get the ceilings the
-evidence supports (the quota from its header; the GPU's roofline legs at the measured
-batch), and :func:`buildbuy.bottleneck.audit` ranks them.
+(:func:`needs_probe`). The binding kind's ceiling is the measured one; the other kinds
+get the ceilings the evidence supports (the quota from its header; the GPU's roofline
+legs at the measured batch), and :func:`buildbuy.bottleneck.audit` ranks them.
 
 Thresholds: 1.4 is about three times the TPS model's held-out error (median 11.8%,
 ``docs/tps_model.md``) and well under the 2x that a bottleneck needs to matter.
@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from buildbuy import bottleneck
 from buildbuy.audit.metrics import LevelStats
 
-__all__ = ["HOST_RATIO", "QUOTA_MARGIN", "SATURATION_GAIN", "STREAM_RATIO", "GpuContext", "Verdict", "decide",
-           "needs_probe"]
+__all__ = ["HOST_RATIO", "QUOTA_MARGIN", "SATURATION_GAIN", "STREAM_RATIO", "GpuContext",
+           "Verdict", "decide", "needs_probe"]
 
 #: Non-streamed / streamed output rate at or above which the stream's bytes bind.
 STREAM_RATIO: float = 1.4

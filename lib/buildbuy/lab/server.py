@@ -19,7 +19,6 @@ import contextlib
 import math
 import socket
 import threading
-import time
 from types import TracebackType
 from typing import Any
 
@@ -27,8 +26,8 @@ from buildbuy._validate import bad, integer, positive
 from buildbuy.lab.app import create_app
 from buildbuy.lab.spec import REFERENCE_PROMPT_TOKENS, LabSpec
 
-__all__ = ["HOST", "MIN_WALL_STEP_MS", "WALL_TOKENS_PER_S", "Lab", "auto_time_scale",
-           "start"]
+__all__ = ["HOST", "MIN_WALL_STEP_MS", "WALL_TOKENS_PER_S", "Lab", "Served", "auto_time_scale",
+           "serve_in_thread", "start"]
 
 #: The only address a lab listens on.
 HOST: str = "127.0.0.1"
@@ -169,6 +168,65 @@ class Lab:
         return f"<{self.describe()}; {self.url if self.running else 'stopped'}>"
 
 
+class Served:
+    """Any aiohttp app served by :func:`serve_in_thread` (the lab uses it too)."""
+
+    def __init__(self, port: int, thread: threading.Thread, handle: Handle) -> None:
+        self.port = port
+        self.thread = thread
+        self.handle = handle
+
+    @property
+    def base(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{HOST}:{self.port}"
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop serving and wait (at most ``timeout_s``) for the thread."""
+        self.handle.stop()
+        self.thread.join(timeout=timeout_s)
+
+    def __enter__(self) -> Served:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def serve_in_thread(app: Any, *, port: int = 0, max_seconds: float = 900.0,
+                    startup_timeout_s: float = 20.0) -> Served:
+    """Serve ``app`` on 127.0.0.1 from a daemon thread; return once it listens."""
+    life = positive("max_seconds", max_seconds)
+    if not math.isfinite(life):
+        raise bad("max_seconds", max_seconds, "a finite number of seconds")
+    sock = bind_loopback(port)
+    port = sock.getsockname()[1]
+    box: dict[str, Any] = {}
+    ready = threading.Event()
+
+    def on_start(handle: Handle) -> None:
+        box["handle"] = handle
+        ready.set()
+
+    def run() -> None:
+        try:
+            asyncio.run(serve(app, sock, max_seconds=life, on_start=on_start))
+        except BaseException as exc:  # reported to the caller below
+            box["error"] = exc
+        finally:
+            sock.close()
+            ready.set()
+
+    thread = threading.Thread(target=run, name=f"buildbuy-serve-{port}", daemon=True)
+    thread.start()
+    ready.wait(timeout=startup_timeout_s)
+    if "handle" not in box:
+        thread.join(timeout=5)
+        raise RuntimeError(f"the server did not start within {startup_timeout_s:g} s"
+                           f"{': ' + repr(box['error']) if 'error' in box else ''}")
+    return Served(port, thread, box["handle"])
+
+
 def start(spec: LabSpec | None = None, *, seed: int = 0, kind: str | None = None,
           model: str = "llama-3.1-8b", gpu: str = "H100-SXM",
           time_scale: float | str = 1.0, port: int = 0, api_key: str | None = None,
@@ -193,34 +251,7 @@ def start(spec: LabSpec | None = None, *, seed: int = 0, kind: str | None = None
                                                            kind=kind)
     scale = auto_time_scale(spec) if time_scale == "auto" else positive("time_scale",
                                                                         time_scale)
-    life = positive("max_seconds", max_seconds)
-    if not math.isfinite(life):
-        raise bad("max_seconds", max_seconds, "a finite number of seconds")
-    sock = bind_loopback(port)
-    port = sock.getsockname()[1]
-    app = create_app(spec, time_scale=scale, api_key=api_key)
-    box: dict[str, Any] = {}
-    ready = threading.Event()
-
-    def on_start(handle: Handle) -> None:
-        box["handle"] = handle
-        ready.set()
-
-    def run() -> None:
-        try:
-            asyncio.run(serve(app, sock, max_seconds=life, on_start=on_start))
-        except BaseException as exc:  # reported to the caller below
-            box["error"] = exc
-        finally:
-            sock.close()
-            ready.set()
-
-    thread = threading.Thread(target=run, name=f"buildbuy-lab-{port}", daemon=True)
-    thread.start()
-    ready.wait(timeout=startup_timeout_s)
-    handle = box.get("handle")
-    if handle is None:
-        thread.join(timeout=5)
-        raise RuntimeError(f"the lab did not start within {startup_timeout_s:g} s"
-                           f"{': ' + repr(box['error']) if 'error' in box else ''}")
-    return Lab(spec, time_scale=scale, port=port, thread=thread, handle=handle)
+    served = serve_in_thread(create_app(spec, time_scale=scale, api_key=api_key), port=port,
+                             max_seconds=max_seconds, startup_timeout_s=startup_timeout_s)
+    return Lab(spec, time_scale=scale, port=served.port, thread=served.thread,
+               handle=served.handle)
