@@ -15,6 +15,7 @@ capacity) plus one injected bottleneck drawn from the seed. Audit it with
 - :mod:`buildbuy.lab.cli`: the ``buildbuy lab`` command.
 """
 
+from buildbuy.lab import exercise
 from buildbuy.lab.cli import cli_main
 from buildbuy.lab.server import HOST, Lab, auto_time_scale, start
 from buildbuy.lab.spec import (
@@ -35,5 +36,6 @@ __all__ = [
     "Truth",
     "auto_time_scale",
     "cli_main",
+    "exercise",
     "start",
 ]

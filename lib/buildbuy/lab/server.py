@@ -146,8 +146,12 @@ class Lab:
 
     def describe(self) -> str:
         """One line without the port (which changes every run)."""
-        pace = ("real time" if self.time_scale == 1 else
-                f"its clock {self.time_scale:.2f}x real time")
+        if self.time_scale == 1:
+            pace = "at real time"
+        elif self.time_scale < 1:
+            pace = f"{1 / self.time_scale:.1f}x faster than real time"
+        else:
+            pace = f"{self.time_scale:.1f}x slower than real time"
         return (f"lab (seed {self.spec.seed}): {self.spec.model} on {self.spec.gpu}"
                 f"{' x' + str(self.spec.tensor_parallel) if self.spec.tensor_parallel > 1 else ''}"
                 f", {pace}; the bottleneck is hidden")
