@@ -29,10 +29,10 @@ Examples
 --------
 >>> spec = LabSpec.from_seed(3, model="llama-3.1-8b", gpu="H100-SXM", kind="cpu_overhead")
 >>> spec.kind, spec.max_num_seqs
-('cpu_overhead', 6)
+('cpu_overhead', 4)
 >>> t = spec.truth()
 >>> t.binding, round(t.ceiling_tokens_per_s)
-('cpu_overhead', 362)
+('cpu_overhead', 301)
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ class LabSpec:
         --------
         >>> t = LabSpec.from_seed(1, kind="none").truth()
         >>> t.binding, round(t.ceiling_tokens_per_s)
-        ('memory_bandwidth', 1269)
+        ('memory_bandwidth', 877)
         """
         prm = integer("prompt_tokens", prompt_tokens, minimum=1)
         out = integer("output_tokens", output_tokens, minimum=1)
