@@ -163,6 +163,14 @@ def test_verdict_rate_limit_from_429_or_the_quota_header() -> None:
     assert v.binding == "memory_bandwidth" and "api_rate_limit" in v.ceilings
 
 
+def test_verdict_survives_a_wrong_gpu_description() -> None:
+    big = GpuContext("llama-3.1-70b", "A10G")  # 70B does not fit one A10G: no TPS price
+    levels = [_level(1, 140, 7.0, 1), _level(16, 1000, 7.5, 8)]
+    assert needs_probe(levels, gpu=big, prompt_tokens=PRM, output_tokens=OUT)
+    v = decide(levels, gpu=big, prompt_tokens=PRM, output_tokens=OUT)
+    assert v.binding == "memory_bandwidth" and "check --gpu" in v.evidence[0]
+
+
 def test_verdict_without_the_gpu_reads_the_tpot_growth() -> None:
     flat = [_level(1, 140, 7.0, 1), _level(16, 1000, 7.5, 8)]
     steep = [_level(1, 140, 7.0, 1), _level(16, 300, 50.0, 8)]

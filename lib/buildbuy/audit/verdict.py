@@ -109,8 +109,13 @@ def _usable(levels: Sequence[LevelStats]) -> list[LevelStats]:
 
 
 def _host_ratio(top: LevelStats, gpu: GpuContext, prm: float, out: float
-                ) -> tuple[float, float, dict[str, float]]:
-    model_ms, legs = _gpu_model(gpu, top.decode_batch, prm, out)
+                ) -> tuple[float, float, dict[str, float]] | None:
+    """Measured / modelled TPOT, or ``None`` when the TPS model cannot price the step (the
+    measured batch does not fit the GPU as described: the description is wrong)."""
+    try:
+        model_ms, legs = _gpu_model(gpu, top.decode_batch, prm, out)
+    except ValueError:
+        return None
     return top.tpot_ms_p50 / model_ms, model_ms, legs
 
 
@@ -142,7 +147,8 @@ def needs_probe(levels: Sequence[LevelStats], *, gpu: GpuContext | None,
         return True
     top = usable[-1]
     prm, out = _shape(usable, prompt_tokens, output_tokens)
-    return _host_ratio(top, gpu, prm, out)[0] >= HOST_RATIO
+    priced = _host_ratio(top, gpu, prm, out)
+    return priced is None or priced[0] >= HOST_RATIO
 
 
 def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
@@ -192,8 +198,13 @@ def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
             checks["stream_ratio"] = probe.output_tokens_per_s / _at(usable, probe.concurrency)
             evidence.append(f"without streaming the rate is {checks['stream_ratio']:.2f}x: "
                             "the network is not the limit")
-        if gpu is not None:
-            ratio, model_ms, legs = _host_ratio(top, gpu, prm, out)
+        priced = _host_ratio(top, gpu, prm, out) if gpu is not None else None
+        if gpu is not None and priced is None:
+            evidence.append(f"the TPS model cannot run {top.decode_batch:.0f} requests of "
+                            f"this shape on {gpu.gpu} x{gpu.tensor_parallel}: check --gpu "
+                            "and --tensor-parallel; judged without the GPU")
+        if gpu is not None and priced is not None:
+            ratio, model_ms, legs = priced
             checks["host_ratio"] = ratio
             evidence.append(f"at concurrency {top.concurrency}, {top.decode_batch:.1f} requests "
                             f"decode at once; measured TPOT {top.tpot_ms_p50:.1f} ms vs "
