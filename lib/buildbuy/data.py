@@ -86,7 +86,8 @@ TABLES: dict[str, _Spec] = {
     ),
     "saturated_throughput": _Spec(
         "saturated_throughput.csv",
-        ("n_gpus", "tensor_parallel", "prompt_tokens", "output_tokens", "output_tokens_per_s"),
+        ("n_gpus", "tensor_parallel", "prompt_tokens", "output_tokens", "num_requests",
+         "output_tokens_per_s"),
         key="id",
     ),
     "published_benchmarks": _Spec(
