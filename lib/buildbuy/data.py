@@ -36,6 +36,7 @@ from buildbuy.paths import data_dir
 __all__ = [
     "ARCHITECTURES",
     "GPU",
+    "INTERCONNECTS",
     "TABLES",
     "ApiPrice",
     "Model",
@@ -51,6 +52,8 @@ __all__ = [
 
 #: GPU architecture families (``gpus.csv`` column ``architecture``).
 ARCHITECTURES: tuple[str, ...] = ("ampere", "ada", "hopper", "blackwell", "cdna3")
+#: How the GPUs of a server talk (``gpus.csv`` column ``interconnect_kind``).
+INTERCONNECTS: tuple[str, ...] = ("nvlink", "infinity_fabric", "pcie")
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,8 @@ class GPU:
 
     Peak rates are dense (not "with sparsity"). ``fp8_dense_tflops`` is ``None`` for a GPU
     without FP8 tensor cores (A100). ``interconnect_gbps`` is the GPU-to-GPU bandwidth in
-    one direction (NVLink where present, else PCIe). ``architecture`` is one of
+    one direction (NVLink where present, else PCIe), ``interconnect_kind`` which link it is
+    (:data:`INTERCONNECTS`). ``architecture`` is one of
     :data:`ARCHITECTURES`; the TPS model takes its achievable-efficiency factors from it.
     Prices are per GPU; ``None`` where no source was found.
     """
@@ -218,6 +222,7 @@ class GPU:
     bandwidth_tbps: float
     board_power_w: float
     interconnect_gbps: float
+    interconnect_kind: str = "nvlink"
     architecture: str = "hopper"
     purchase_usd: float | None = None
     cloud_on_demand_usd_per_hour: float | None = None
@@ -230,6 +235,7 @@ class GPU:
                   "interconnect_gbps"):
             positive(f"{self.name}.{f}", getattr(self, f))
         choice(f"{self.name}.architecture", self.architecture, ARCHITECTURES)
+        choice(f"{self.name}.interconnect_kind", self.interconnect_kind, INTERCONNECTS)
         for f in ("fp8_dense_tflops", "purchase_usd", "cloud_on_demand_usd_per_hour",
                   "cloud_reserved_usd_per_hour"):
             if getattr(self, f) is not None:

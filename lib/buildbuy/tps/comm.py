@@ -126,6 +126,11 @@ def allreduce_ms(gpu: GPU, tp: int, message_bytes: float,
     if tp == 1:
         return 0.0
     cal = calibration or CALIBRATION
+    if gpu.interconnect_kind == "pcie":
+        sent = 2.0 * (tp - 1) / tp * message_bytes
+        alpha = float(np.interp(tp, (2, 8), (cal.pcie_latency_ms, cal.pcie_latency_8_ms)))
+        return alpha + sent / (cal.pcie_bus_efficiency * gpu.interconnect_gbps
+                                             * 1e9) * 1e3
     link_gbps = gpu.interconnect_gbps if tp <= cal.gpus_per_node else min(
         gpu.interconnect_gbps, cal.inter_node_gbps)
     alpha_ms = cal.allreduce_latency_ms + (tp - 1) * cal.allreduce_latency_per_peer_ms
