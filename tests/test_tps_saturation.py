@@ -150,19 +150,28 @@ def test_pcie_all_reduce_by_hand():
     assert allreduce_ms(data.get_gpu("H100-SXM"), 4, msg) < expected / 5
 
 
-def test_architectures_scale_the_achievable_rates_hopper_stays_as_measured():
-    h100 = tps.achievable_rates("H100-SXM")
-    assert h100["bandwidth"] == pytest.approx(CAL.bandwidth_efficiency * 3.35e12)
-    assert h100["decode_flops"] == pytest.approx(CAL.decode_flops_efficiency * 989e12)
-    bw, fl = CAL.scale_for("ampere")
+def test_served_replicas_run_at_their_architectures_efficiency():
+    """Bare steps keep the H100-fitted shares on every GPU; served by an engine, the shares
+    are scaled per architecture (Hopper and the unmeasured Blackwell stay at 1)."""
     a100 = tps.achievable_rates("A100-80GB")
-    assert a100["bandwidth"] == pytest.approx(CAL.bandwidth_efficiency * bw * 2.039e12)
-    assert a100["prefill_flops"] == pytest.approx(CAL.prefill_flops_efficiency * fl * 312e12)
-    assert CAL.scale_for("blackwell") == (1.0, 1.0)           # unmeasured: Hopper's factors
-    fp8 = tps.achievable_rates("L40S", "fp8")
+    assert a100["bandwidth"] == pytest.approx(CAL.bandwidth_efficiency * 2.039e12)
+    bw, fl = CAL.scale_for("ampere")
+    served = saturation.serving_calibration("A100-80GB")
+    assert served.bandwidth_efficiency == pytest.approx(CAL.bandwidth_efficiency * bw)
+    assert served.prefill_flops_efficiency == pytest.approx(CAL.prefill_flops_efficiency * fl)
+    assert saturation.serving_calibration("H100-SXM") is CAL
+    assert CAL.scale_for("blackwell") == (1.0, 1.0)
+    fp8 = tps.achievable_rates("L40S", "fp8", saturation.serving_calibration("L40S"))
     bw, fl = CAL.scale_for("ada")
     assert fp8["decode_flops"] == pytest.approx(
         CAL.decode_flops_efficiency * fl * 733e12 * CAL.fp8_flops_share)
+    # a served step on an A100 is the bare step under the scaled calibration, plus the engine
+    sp = tps.serving_point("llama-3.1-8b", "A100-80GB", batch=32, prompt_tokens=500,
+                           output_tokens=500, serving_engine="trtllm")
+    bare = tps.decode("llama-3.1-8b", "A100-80GB", batch=32, context=750, prefill_tokens=32,
+                      calibration=served, check_memory=False)
+    assert sp.ms_per_output_token == pytest.approx(
+        bare.step_ms + saturation.engine_step_ms(32, 32))
 
 
 def test_bad_architecture_is_rejected():

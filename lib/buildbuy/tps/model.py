@@ -199,13 +199,12 @@ def _peak_flops(gpu: GPU, precision: str, cal: Calibration) -> float:
 
 def achievable_rates(gpu: str | GPU, precision: str = "bf16",
                      calibration: Calibration | None = None) -> dict[str, float]:
-    """Achievable bandwidth (bytes/s) and FLOP/s of one GPU, its architecture's factors applied.
+    """Achievable bandwidth (bytes/s) and FLOP/s of one GPU under ``calibration``.
 
-    ``bandwidth = bandwidth_efficiency x architecture bandwidth scale x datasheet``;
-    ``decode_flops`` / ``prefill_flops`` likewise with the FLOP/s shares and the
-    architecture's FLOP/s scale, at the precision's peak (FP8 times ``fp8_flops_share``).
-    Hopper's scales are 1: its shares were fitted on H100 measurements
-    (:mod:`buildbuy.tps.calibration`).
+    ``bandwidth = bandwidth_efficiency x datasheet``; ``decode_flops`` / ``prefill_flops``
+    = the FLOP/s shares x the precision's dense peak (FP8 times ``fp8_flops_share``). A
+    bare step uses the shares fitted on H100 steps for every GPU; served by an engine,
+    :func:`buildbuy.tps.saturation.serving_calibration` scales them per architecture.
 
     >>> r = achievable_rates("H100-SXM")
     >>> round(r["bandwidth"] / 1e12, 2)
@@ -213,11 +212,10 @@ def achievable_rates(gpu: str | GPU, precision: str = "bf16",
     """
     cal = calibration or CALIBRATION
     g = get_gpu(gpu)
-    bw_scale, fl_scale = cal.scale_for(g.architecture)
     peak = _peak_flops(g, choice("precision", precision, PRECISIONS), cal)
-    return {"bandwidth": cal.bandwidth_efficiency * bw_scale * g.bandwidth_tbps * 1e12,
-            "decode_flops": cal.decode_flops_efficiency * fl_scale * peak,
-            "prefill_flops": cal.prefill_flops_efficiency * fl_scale * peak}
+    return {"bandwidth": cal.bandwidth_efficiency * g.bandwidth_tbps * 1e12,
+            "decode_flops": cal.decode_flops_efficiency * peak,
+            "prefill_flops": cal.prefill_flops_efficiency * peak}
 
 
 def _blend(mem_ms: float, comp_ms: float, p: float) -> tuple[float, float]:

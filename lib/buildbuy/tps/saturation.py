@@ -35,6 +35,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -44,7 +45,8 @@ from buildbuy.tps.calibration import CALIBRATION, Calibration
 from buildbuy.tps.engines import ServingEngine, admitted_batch, get_engine
 from buildbuy.tps.model import decode
 
-__all__ = ["SaturatedPoint", "engine_step_ms", "max_throughput", "wave_efficiency"]
+__all__ = ["SaturatedPoint", "engine_step_ms", "max_throughput", "serving_calibration",
+           "wave_efficiency"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,28 @@ def engine_step_ms(batch: int, n_layers: int, calibration: Calibration | None = 
     return n_layers * (cal.engine_layer_ms + batch * cal.engine_sequence_layer_ms)
 
 
+def serving_calibration(gpu: str | GPU, calibration: Calibration | None = None) -> Calibration:
+    """The calibration a replica served by an engine runs under on ``gpu``'s architecture.
+
+    The bandwidth and FLOP/s shares (fitted on bare H100 steps) times the architecture's
+    ``(bandwidth, FLOP/s)`` scale against Hopper (:mod:`buildbuy.tps.saturation_fit`):
+    what an engine reaches on an Ampere, Ada or CDNA3 GPU differs from Hopper by more than
+    the datasheets do. Hopper (and Blackwell, unmeasured) keep 1.
+
+    >>> cal = serving_calibration("A100-80GB")
+    >>> round(cal.bandwidth_efficiency / CALIBRATION.bandwidth_efficiency, 3)
+    0.862
+    """
+    cal = calibration or CALIBRATION
+    bw, fl = cal.scale_for(get_gpu(gpu).architecture)
+    if (bw, fl) == (1.0, 1.0):
+        return cal
+    return dataclasses.replace(
+        cal, bandwidth_efficiency=cal.bandwidth_efficiency * bw,
+        decode_flops_efficiency=cal.decode_flops_efficiency * fl,
+        prefill_flops_efficiency=cal.prefill_flops_efficiency * fl)
+
+
 def wave_efficiency(num_requests: int | None, batch: int, step_ms_full: float,
                     step_ms_tail: float) -> float:
     """Throughput of a finite run relative to steady state, when requests run in waves.
@@ -138,8 +162,8 @@ def _step_ms(m: Model, g: GPU, batch: int, prm: int, out: int, precision: str,
              kv_precision: str | None, tp: int, cal: Calibration) -> tuple[float, str]:
     est = decode(m, g, batch=batch, context=min(prm + out // 2, m.max_context),
                  prefill_tokens=round(batch * prm / out), precision=precision,
-                 kv_precision=kv_precision, tensor_parallel=tp, calibration=cal,
-                 check_memory=False)
+                 kv_precision=kv_precision, tensor_parallel=tp,
+                 calibration=serving_calibration(g, cal), check_memory=False)
     return est.step_ms + engine_step_ms(batch, m.n_layers, cal), est.bound
 
 

@@ -21,7 +21,8 @@ under load it waits for a slot).
 With ``serving_engine`` (``"trtllm"`` or ``"vllm"``, :mod:`buildbuy.tps.engines`) the
 replica is the one :func:`~buildbuy.tps.max_throughput` models at saturation: each step
 also pays the engine's per-step and per-sequence time
-(:func:`~buildbuy.tps.saturation.engine_step_ms`), and the largest batch is the one the
+(:func:`~buildbuy.tps.saturation.engine_step_ms`), runs at its architecture's efficiency
+(:func:`~buildbuy.tps.saturation.serving_calibration`), and the largest batch is the one the
 engine admits into its KV cache. :func:`size_fleet` uses it, so fleet sizing and the
 saturated-throughput benchmark share one model.
 """
@@ -38,7 +39,7 @@ from buildbuy.data import GPU, Model, get_gpu, get_model
 from buildbuy.tps.calibration import CALIBRATION, Calibration
 from buildbuy.tps.engines import ServingEngine, admitted_batch
 from buildbuy.tps.model import decode, max_batch, prefill, usable_memory_gb, weight_bytes
-from buildbuy.tps.saturation import engine_step_ms
+from buildbuy.tps.saturation import engine_step_ms, serving_calibration
 
 __all__ = [
     "Fleet",
@@ -196,6 +197,7 @@ def serving_point(model: str | Model, gpu: str | GPU, *, batch: int, prompt_toke
                       f"serving engine admits on {get_gpu(gpu).name} at "
                       f"tensor_parallel={tensor_parallel}")
         host_ms = engine_step_ms(b, m.n_layers, calibration)
+        kw["calibration"] = serving_calibration(gpu, calibration)
     chunk = round(b * prm / out)
     d = decode(model, gpu, batch=b, context=prm + out // 2, prefill_tokens=chunk,
                check_memory=serving_engine is None, **kw)
