@@ -6,12 +6,16 @@ and the error in %; :func:`summary` gives the median, p90 and max absolute % err
 - :func:`calibration_rows`: the H100 SXM measurements the constants were fitted on;
 - :func:`held_out_rows`: other GPUs (A100, A10G, H200), other model shapes, tensor parallelism
   and the naive ``generate()`` loop on the H200 — nothing here was fitted;
-- context only: :func:`ttft_rows`, :func:`ratio_rows`, :func:`serving_load_rows`,
-  :func:`throughput_rows` (saturated TensorRT-LLM serving throughput).
+- context only: :func:`ttft_rows`, :func:`ratio_rows`, :func:`serving_load_rows`;
+- saturated throughput (:func:`buildbuy.tps.max_throughput`) against the published runs of
+  ``data/saturated_throughput.csv``: :func:`saturation_rows` (``fit`` or ``held_out``),
+  :func:`family_summary` per GPU family, :func:`family_accuracy` for one GPU's family (its
+  held-out error and the planning margin fleet sizing applies), :func:`measured_margins`.
 
 ``benchmarks/bench_accuracy.py`` prints them (``make bench``); lesson 1 quotes
-:func:`summary` of the calibration and held-out rows, so the course and the benchmark
-show the same figures.
+:func:`summary` of the calibration and held-out rows and
+:func:`family_accuracy` for the learner's GPU, so the course and the benchmark show the same
+figures.
 """
 
 from __future__ import annotations
