@@ -226,8 +226,12 @@ def test_compare_outputs_for_each_persona(name: str) -> None:
 
 
 def test_personas_cover_all_three_recommendations() -> None:
-    recs = {compare(scenarios.load(n)).recommendation for n in PERSONAS}
-    assert recs == {"build", "buy", "hybrid"}
+    """The bank builds, the hospital buys and the retailer is hybrid: B saves money but pays
+    back too late, because its API path refreshes to a cheaper model each year (issue 12's
+    persona retuning; the numbers are in docs/tco.md)."""
+    recs = {n: compare(scenarios.load(n)).recommendation for n in PERSONAS}
+    assert recs == {"bank_support": "build", "hospital_notes": "buy",
+                    "retail_search": "hybrid"}
 
 
 def test_recommendation_rule_thresholds() -> None:
@@ -303,22 +307,31 @@ def test_open_model_api_npv_prices_path_a_with_the_hosted_open_model():
 
 
 def test_simplification_effects_measure_what_they_say():
-    """Throughput row = re-sizing for the benchmark's median optimism; always-at-peak row
-    = the cloud fleet run at its yearly peak size all month (zero for owned servers)."""
+    """Throughput row = every replica slowed by the GPU family's median held-out error;
+    always-at-peak row = the cloud fleet run at its yearly peak size all month (zero for
+    owned servers)."""
     from buildbuy.tco_compare import simplification_effects
     from buildbuy.tps import accuracy
 
     S = scenarios.load("retail_search")            # rented on demand
     table = simplification_effects(S)
-    opt = accuracy.throughput_rows()["error_pct"].median() / 100.0
-    assert 0.0 < opt < 0.5
-    # the same B with every replica (1 + opt) times slower: a higher utilisation target
-    # of target / (1 + opt) sizes exactly the same fleets (peak / (cap / (1 + opt) x u))
+    fam = accuracy.family_accuracy(S.gpu)
+    opt = fam.median_error_pct / 100.0
+    assert fam.family == "hopper" and abs(opt) < 0.5
+    # the same B with every replica (1 + opt) times slower: a utilisation target of
+    # target / (1 + opt) sizes exactly the same fleets (peak / (cap / (1 + opt) x u))
     slower = compare(S.replace(target_utilisation=S.target_utilisation / (1 + opt)))
     base = compare(S)
     row = table.iloc[0]
+    assert row.name.startswith(f"throughput {abs(opt):.1%} ")
     assert row["effect_on_b_usd"] == pytest.approx(slower.tco_usd["B"] - base.tco_usd["B"])
-    assert row["effect_on_b_usd"] > 0                 # less throughput, more GPUs
+    # more throughput than modelled can only mean fewer GPUs, less can only mean more
+    assert row["effect_on_b_usd"] * opt >= 0
+    # on an Ampere GPU the family misses its target and the effect follows its median
+    A = S.replace(gpu="A100-80GB")
+    amp = accuracy.family_accuracy("A100-80GB")
+    assert simplification_effects(A).index[0].endswith("(ampere median)")
+    assert not amp.meets_target and amp.margin_share > 0
     _, b = tco.monthly_totals(S, context=tco.context(S, elastic=False))
     assert table.iloc[1]["effect_on_b_usd"] == pytest.approx(b.sum() - base.tco_usd["B"])
     assert table.iloc[1]["effect_on_b_usd"] > 0       # the retailer's fleet follows its day

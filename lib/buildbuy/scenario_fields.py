@@ -169,6 +169,12 @@ _FIELDS: dict[str, Field] = {
         "at or above the top published tier (a custom limit).",
         "data/api_rate_limits.csv (Anthropic and OpenAI rate-limit pages, 2026)",
         "workload", rng=_POS, optional=True),
+    # ---- the live lab of exercise 1 (buildbuy.lab): the seed picks its hidden bottleneck
+    "lab_seed": _f(
+        0, "seed",
+        "Seed of the practice lab in exercise 1 (buildbuy.lab): picks its hidden "
+        "bottleneck and size; give each learner a different one.",
+        "course design: any whole number", "workload", kind=int, rng=_num(0)),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
