@@ -129,6 +129,8 @@ TABLES: dict[str, _Spec] = {
         ("input_tokens_per_minute", "output_tokens_per_minute", "total_tokens_per_minute",
          "max_usd_per_month"),
     ),
+    "gpu_lead_times": _Spec("gpu_lead_times.csv",
+                            ("lead_time_weeks_low", "lead_time_weeks_high")),
     "api_provisioned": _Spec(
         "api_provisioned.csv",
         ("tokens_per_s_per_unit", "output_token_weight", "cached_input_weight", "min_units",
@@ -149,7 +151,7 @@ def load_table(name: str) -> pd.DataFrame:
         ``"measured_prefill"``,
         ``"measured_ceilings"``, ``"measured_launch_overhead"``,
         ``"measured_naive_generate"``, ``"load_profiles"``, ``"api_rate_limits"``,
-        ``"api_provisioned"``).
+        ``"api_provisioned"``, ``"gpu_lead_times"``).
 
     Returns
     -------

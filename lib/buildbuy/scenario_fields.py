@@ -353,11 +353,12 @@ def _parse_range(allowed: str) -> Callable[[Any], bool] | None:
 
 
 def _ops_fields() -> dict[str, Field]:
-    """Operations inputs specified in :mod:`buildbuy.ops_fields`."""
+    """Inputs specified in :mod:`buildbuy.ops_fields` and :mod:`buildbuy.strategy_fields`."""
     from buildbuy.ops_fields import OPS_FIELDS
+    from buildbuy.strategy_fields import STRATEGY_FIELDS
 
     out: dict[str, Field] = {}
-    for name, d in OPS_FIELDS.items():
+    for name, d in {**OPS_FIELDS, **STRATEGY_FIELDS}.items():
         lo, hi, lo_open, hi_open = d.get("range", (None, None, False, False))
         rng = _num(lo, hi, lo_open=lo_open, hi_open=hi_open) if "range" in d else None
         out[name] = _f(d["default"], d["unit"], d["doc"], d["source"], d["group"],

@@ -1,0 +1,45 @@
+"""Scenario fields for the strategic costs of building: GPU lead time and technical debt.
+
+:data:`STRATEGY_FIELDS` uses the spec format of :mod:`buildbuy.ops_fields` (``default``,
+``unit``, ``kind``, ``group``, ``range``, ``doc`` with the plausible range, ``source`` of
+the default with its date). The formulas live in :mod:`buildbuy.gpu_supply` (lead time
+moves B's go-live) and :mod:`buildbuy.tech_debt` (the yearly carrying cost of a
+self-built ML system).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["STRATEGY_FIELDS"]
+
+STRATEGY_FIELDS: dict[str, dict[str, Any]] = {
+    "gpu_lead_time_months": {
+        "default": 3, "unit": "months", "kind": int, "group": "self_host",
+        "range": (0.0, 36.0, False, False),
+        "doc": "Months from the order of owned GPU servers to their delivery (owned hosting "
+               "only; rented cloud GPUs are taken as available at once). The servers are "
+               "ordered at the decision, in parallel with the build, so Scenario B goes live "
+               "after max(months_to_production, gpu_lead_time_months). Plausible 2-12: "
+               "8-12 weeks for Dell H100 servers in April 2024, 39 weeks in late 2023, "
+               "36-52 weeks across the server industry in November 2023 "
+               "(data/gpu_lead_times.csv).",
+        "source": "Dell Taiwan (Terence Liao) to United Daily News, reported by Tom's "
+                  "Hardware, 'Dell shaves months off lead times for GPU-powered AI servers', "
+                  "11 Apr 2024: 8-12 weeks for H100 servers, rounded up to 3 months",
+    },
+    "tech_debt_share_per_year": {
+        "default": 0.2, "unit": "share/year", "kind": float, "group": "people",
+        "range": (0.0, 1.0, False, False),
+        "doc": "Yearly carrying cost of technical debt in the self-built system, as a share "
+               "of its build cost (fine-tuning plus Scenario B's staff over "
+               "months_to_production): the refactoring, glue code, pipeline and dependency "
+               "upkeep that the run team's FTE do not cover. Paid monthly from B's go-live. "
+               "Plausible 0.1-0.4: 15-20% a year is the usual rule for ordinary software, and "
+               "ML systems carry more (Sculley et al. 2015).",
+        "source": "illustrative: the 15-20%-of-development-cost-a-year rule of thumb for "
+                  "software maintenance, at its top because ML systems accrue more hidden "
+                  "debt (Sculley et al., 'Hidden Technical Debt in Machine Learning Systems', "
+                  "NeurIPS 2015)",
+    },
+}
