@@ -93,3 +93,22 @@ def test_no_tech_debt_at_zero_share() -> None:
     S = scenarios.load("bank_support", tech_debt_share_per_year=0.0)
     cf = tco.cashflows(S)
     assert cf[cf.component == "tech_debt"]["usd"].abs().sum() == 0
+
+
+def test_api_latency_table_and_rule() -> None:
+    from buildbuy import api_latency
+
+    S = scenarios.load("retail_search")            # 20 ms per output token
+    t = api_latency.provider_table(S)
+    bedrock = t.set_index("provider").loc["bedrock"]
+    assert bedrock["ms_per_output_token"] == pytest.approx(1000 / 21)
+    assert not bedrock["meets_target"]
+    assert t["ms_per_output_token"].is_monotonic_increasing
+    # a measured 47.6 ms (Bedrock's median) rules A out; at the target it does not
+    slow = S.replace(api_ms_per_output_token=47.6)
+    assert api_latency.api_latency_rule(slow, None)["A"][0].startswith(
+        "the API takes 47.6 ms per output token")
+    assert api_latency.api_latency_rule(S.replace(api_ms_per_output_token=20.0), None) == {}
+    assert api_latency.api_latency_rule(S, None) == {}
+    with pytest.raises(ScenarioError, match="api_ms_per_output_token"):
+        scenarios.load("retail_search", api_ms_per_output_token=0)

@@ -129,6 +129,7 @@ TABLES: dict[str, _Spec] = {
         ("input_tokens_per_minute", "output_tokens_per_minute", "total_tokens_per_minute",
          "max_usd_per_month"),
     ),
+    "api_latency": _Spec("api_latency.csv", ("output_tokens_per_s",), ("ttft_s",)),
     "gpu_lead_times": _Spec("gpu_lead_times.csv",
                             ("lead_time_weeks_low", "lead_time_weeks_high")),
     "api_provisioned": _Spec(
@@ -151,7 +152,7 @@ def load_table(name: str) -> pd.DataFrame:
         ``"measured_prefill"``,
         ``"measured_ceilings"``, ``"measured_launch_overhead"``,
         ``"measured_naive_generate"``, ``"load_profiles"``, ``"api_rate_limits"``,
-        ``"api_provisioned"``, ``"gpu_lead_times"``).
+        ``"api_provisioned"``, ``"gpu_lead_times"``, ``"api_latency"``).
 
     Returns
     -------

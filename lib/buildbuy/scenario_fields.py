@@ -362,7 +362,8 @@ def _ops_fields() -> dict[str, Field]:
         lo, hi, lo_open, hi_open = d.get("range", (None, None, False, False))
         rng = _num(lo, hi, lo_open=lo_open, hi_open=hi_open) if "range" in d else None
         out[name] = _f(d["default"], d["unit"], d["doc"], d["source"], d["group"],
-                       kind=d["kind"], rng=rng, options=tuple(d.get("options", ())))
+                       kind=d["kind"], rng=rng, options=tuple(d.get("options", ())),
+                       optional=bool(d.get("optional", False)))
     return out
 
 

@@ -13,7 +13,7 @@ Examples
 --------
 >>> from buildbuy import scenarios
 >>> t = lead_time_scenarios(scenarios.load("bank_support"))
->>> t["delay_months"].min() >= 0
+>>> bool(t["delay_months"].min() >= 0)
 True
 """
 

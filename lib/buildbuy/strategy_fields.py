@@ -1,10 +1,10 @@
-"""Scenario fields for the strategic costs of building: GPU lead time and technical debt.
+"""Scenario fields for the strategic topics: API latency, GPU lead time, technical debt.
 
 :data:`STRATEGY_FIELDS` uses the spec format of :mod:`buildbuy.ops_fields` (``default``,
 ``unit``, ``kind``, ``group``, ``range``, ``doc`` with the plausible range, ``source`` of
-the default with its date). The formulas live in :mod:`buildbuy.gpu_supply` (lead time
-moves B's go-live) and :mod:`buildbuy.tech_debt` (the yearly carrying cost of a
-self-built ML system).
+the default with its date). The formulas live in :mod:`buildbuy.api_latency` (a latency
+target can rule out the API), :mod:`buildbuy.gpu_supply` (lead time moves B's go-live) and
+:mod:`buildbuy.tech_debt` (the yearly carrying cost of a self-built ML system).
 """
 
 from __future__ import annotations
@@ -14,6 +14,18 @@ from typing import Any
 __all__ = ["STRATEGY_FIELDS"]
 
 STRATEGY_FIELDS: dict[str, dict[str, Any]] = {
+    "api_ms_per_output_token": {
+        "default": None, "unit": "ms", "kind": float, "group": "api", "optional": True,
+        "range": (0.0, None, True, False),
+        "doc": "Measured time per output token of the API you would buy (the TPOT p50 of "
+               "`buildbuy audit` on the vendor's endpoint, or a published benchmark); empty "
+               "= not measured. Above max_ms_per_output_token, the latency target rules "
+               "out Scenario A (buildbuy.api_latency). Plausible 5-100 ms: 10 to 185 output "
+               "tokens/s per request for one model across eight providers "
+               "(data/api_latency.csv).",
+        "source": "course default: not measured (LLMPerf Leaderboard, "
+                  "ray-project/llmperf-leaderboard, 19 Dec 2023, for the range)",
+    },
     "gpu_lead_time_months": {
         "default": 3, "unit": "months", "kind": int, "group": "self_host",
         "range": (0.0, 36.0, False, False),
