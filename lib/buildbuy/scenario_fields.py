@@ -227,6 +227,11 @@ _FIELDS: dict[str, Field] = {
         "model card (data/models.csv)", "self_host", kind=str),
     "gpu": _f("H100-SXM", "", "GPU type (row of data/gpus.csv).", "data/gpus.csv",
               "self_host", kind=str),
+    "weights_precision": _f(
+        "bf16", "", "Number format of the served weights (and KV cache); fp8 halves the "
+        "bytes each decode step reads. Quality is assumed unchanged: check it on your task.",
+        "course default: bf16, the format the models are released in", "self_host",
+        kind=str, options=("bf16", "fp8")),
     "hosting": _f("owned", "", "How Scenario B gets its GPUs.", "course design",
                   "self_host", kind=str, options=HOSTING_MODES),
     "gpu_usd_per_hour": _f(

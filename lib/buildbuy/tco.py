@@ -74,6 +74,7 @@ CATEGORIES: tuple[str, ...] = ("capex", "opex", "people", "drift")
 #: Fields that set the GPU sizing per replica: fixed within one vectorised call.
 FIXED_FIELDS: frozenset[str] = frozenset(
     {"output_token_share", "tokens_per_request", "max_ms_per_output_token"})
+# (weights_precision, a text field, also sets the sizing: vary it with Scenario.replace)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +134,8 @@ def sizing(S: Any, *, allow_infeasible: bool = False) -> Sizing:
     prompt, output = _split(S)
     peak = float(demand.peak_tokens_per_s(_year_peak_volume(S, 1), S.peak_to_average))
     kw = dict(prompt_tokens=prompt, output_tokens=output,
-              max_ms_per_output_token=S.max_ms_per_output_token)
+              max_ms_per_output_token=S.max_ms_per_output_token,
+              precision=S.weights_precision)
     try:
         fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0),
                                **kw)

@@ -10,7 +10,8 @@ from typing import Any
 from buildbuy._validate import bad, choice, suggest
 from buildbuy.decision.figures import Figure, figure_map
 
-__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo"]
+__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo",
+           "word_count"]
 
 #: Section headings every memo must carry, in order.
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -85,7 +86,7 @@ class Memo:
     @property
     def word_count(self) -> int:
         """Words of prose, not counting the figures table."""
-        return _word_count(self.markdown)
+        return word_count(self.markdown)
 
     def _repr_markdown_(self) -> str:
         return self.markdown
@@ -98,7 +99,8 @@ class Memo:
         return self.markdown
 
 
-def _word_count(markdown: str) -> int:
+def word_count(markdown: str) -> int:
+    """Words of prose in ``markdown``, not counting table rows (lines starting with ``|``)."""
     prose = [ln for ln in markdown.splitlines() if not ln.lstrip().startswith("|")]
     return len(re.findall(r"[A-Za-z0-9$%][\w$%.,'-]*", "\n".join(prose)))
 
@@ -134,7 +136,7 @@ def build_memo(
     call_to_action : str
         What the board is asked to decide or approve.
     figures : mapping or iterable of :class:`Figure`
-        The model's numbers (``decide(S).figures``, :func:`buildbuy.memo.memo_figures`). Text fields quote them as ``{key}``.
+        The model's numbers (``decide(S).figures``). Text fields quote them as ``{key}``.
     table_keys : sequence of str, optional
         Figures to list in the Financial impact table, in order (default: all).
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from buildbuy._validate import bad, integer
-from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, _word_count
 from buildbuy.decision.figures import Figure, figure_map
+from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, word_count
 
 __all__ = ["MemoCheck", "Quoted", "check_memo", "quoted_numbers"]
 
@@ -175,4 +175,4 @@ def check_memo(
         else:
             matched.append((q.text, hit))
     return MemoCheck(missing, missing_why, tuple(unmatched), tuple(matched),
-                     _word_count(text), max_words)
+                     word_count(text), max_words)
