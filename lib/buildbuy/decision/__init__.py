@@ -18,12 +18,14 @@ Examples
 
 from buildbuy.decision.figures import UNITS, Figure, figure_map, format_value
 from buildbuy.decision.record import RISK_DRAWS, RISK_SEED, Decision, Risk, decide
-from buildbuy.decision.registry import KEY_FIGURES
+from buildbuy.decision.registry import KEY_FIGURES, SUMMARY_KEYS, summary_figures
+from buildbuy.decision.simplifications import simplification_effects
 
 __all__ = [
     "KEY_FIGURES",
     "RISK_DRAWS",
     "RISK_SEED",
+    "SUMMARY_KEYS",
     "UNITS",
     "Decision",
     "Figure",
@@ -31,4 +33,6 @@ __all__ = [
     "decide",
     "figure_map",
     "format_value",
+    "simplification_effects",
+    "summary_figures",
 ]

@@ -38,11 +38,21 @@ import numpy as np
 
 from buildbuy.decision.figures import Figure
 
-__all__ = ["KEY_FIGURES", "build_registry"]
+__all__ = ["KEY_FIGURES", "SUMMARY_KEYS", "build_registry", "summary_figures"]
 
 #: The figures the notebook test checks wherever a view prints them.
 KEY_FIGURES: tuple[str, ...] = ("gpus_year_1", "capex_usd", "npv_gap_usd", "payback_months",
                                 "recommendation")
+#: The figures a learner report hands to ``summary.csv`` (``buildbuy reports``).
+SUMMARY_KEYS: tuple[str, ...] = ("recommendation", "npv_a_usd", "npv_b_usd", "npv_h_usd",
+                                 "npv_gap_usd", "payback_months", "discounted_payback_months",
+                                 "gpus_year_1", "capex_usd", "tco_a_usd", "tco_b_usd",
+                                 "horizon_months")
+
+
+def summary_figures(d: Any) -> dict[str, Any]:
+    """``{key: value}`` of :data:`SUMMARY_KEYS` from a decision's registry (raw values)."""
+    return {k: d.figures[k].value for k in SUMMARY_KEYS}
 
 _AFTER_TAX = "after tax, value included"
 _CASH = "pre-tax cash costs, value not included"
