@@ -343,8 +343,9 @@ _FIELDS: dict[str, Field] = {
         "Growth of the steady-state cash-flow gap after the horizon (terminal value).",
         "2%: the Federal Reserve's longer-run inflation goal (FOMC Statement on Longer-Run "
         "Goals, Jan 2012); Damodaran's valuations cap it at the risk-free rate", "finance",
-        rng=_num(-0.05, 0.05), why="must stay below the risk-free rate (about 4% in Jan "
-        "2026) and below discount_rate"),
+        rng=_num(-0.05, 0.05), why="a long-run growth rate stays below the risk-free rate "
+        "(about 4% in Jan 2026); the terminal value needs it below discount_rate too "
+        "(otherwise it is reported as not defined)"),
     "sector": _f(
         "software", "", "Industry the company is valued in (row of "
         "data/sector_multiples.csv): sets the multiples of the valuation.",

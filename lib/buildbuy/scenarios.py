@@ -230,10 +230,6 @@ def _check_cross(v: dict[str, Any]) -> None:
         if v[key] >= v["horizon_months"]:
             raise ScenarioError(key, v[key], f"fewer than horizon_months={v['horizon_months']} "
                                 "(the service must go live inside the horizon)")
-    if v["terminal_growth"] >= v["discount_rate"]:
-        raise ScenarioError("terminal_growth", v["terminal_growth"],
-                            f"below discount_rate={v['discount_rate']} (a cash flow growing "
-                            "as fast as it is discounted has no finite value)")
     if v["hosting"] == "owned" and v["gpu_usd_per_hour"] is not None:
         raise ScenarioError("gpu_usd_per_hour", v["gpu_usd_per_hour"], "empty when "
                             "hosting='owned' (owned GPUs are costed from server_usd, power "

@@ -65,6 +65,8 @@ class Valuation:
     dcf_horizon_usd, dcf_terminal_usd, terminal_value_usd : float
         Horizon DCF; DCF with terminal value (horizon months without the sale, plus the
         present value of the terminal value); the terminal value's present value alone.
+        The last two are NaN (and the method is left out of ``table``) when
+        ``terminal_growth >= discount_rate``: the Gordon formula has no finite value.
     run_rate_ebitda_usd, run_rate_ebit_usd, run_rate_net_income_usd : float
         Last year's change (12 months, or the horizon annualised if shorter).
     refresh_capex_usd_per_year : float
@@ -105,20 +107,34 @@ class Valuation:
         """Why the methods differ, in this scenario's numbers: horizon, capex, tax."""
         m = _m
         years = self.horizon_months / 12
+        if np.isfinite(self.dcf_terminal_usd):
+            tail = (f"Valuing the years after as a steady state (growing "
+                    f"{self.terminal_growth:.0%} a year, discounted at "
+                    f"{self.discount_rate:.1%}) adds a terminal value worth "
+                    f"{m(self.terminal_value_usd)} today, for {m(self.dcf_terminal_usd)} in "
+                    "all. ")
+        else:
+            tail = ("A terminal value is not defined here: growth after the horizon is not "
+                    "below the discount rate. ")
         out = [f"Horizon: the DCF stops after {years:g} years at {m(self.dcf_horizon_usd)}. "
-               f"Valuing the years after as a steady state (growing {self.terminal_growth:.0%} "
-               f"a year, discounted at {self.discount_rate:.1%}) adds a terminal value worth "
-               f"{m(self.terminal_value_usd)} today, for {m(self.dcf_terminal_usd)} in all. "
-               "A multiple, like the terminal value, prices the run-rate forever."]
+               + tail + "A multiple, like the terminal value, prices the run-rate forever."]
         ev = self.multiples.get("ev_ebitda")
         if ev is not None:
             naive = ev * self.run_rate_ebitda_usd
-            out.append(
-                f"Capex: EBITDA never sees hardware. Last year's change in EBITDA is "
-                f"{m(self.run_rate_ebitda_usd)}; x {ev:g} (EV/EBITDA) that is {m(naive)}, "
-                f"though keeping the fleet costs {m(self.refresh_capex_usd_per_year)} a year "
-                f"in refreshes ({m(self.capex_usd)} bought within the horizon). EBIT "
-                f"charges it as depreciation: {m(self.run_rate_ebit_usd)} a year.")
+            if self.capex_usd > 0 or self.refresh_capex_usd_per_year > 0:
+                out.append(
+                    f"Capex: EBITDA never sees hardware. Last year's change in EBITDA is "
+                    f"{m(self.run_rate_ebitda_usd)}; x {ev:g} (EV/EBITDA) that is "
+                    f"{m(naive)}, though keeping the fleet costs "
+                    f"{m(self.refresh_capex_usd_per_year)} a year in refreshes "
+                    f"({m(self.capex_usd)} bought within the horizon). EBIT charges it as "
+                    f"depreciation: {m(self.run_rate_ebit_usd)} a year.")
+            else:
+                out.append(
+                    f"Capex: none on this path. Rented GPUs and API fees are operating costs, "
+                    f"so EBITDA sees every cost and EBITDA = EBIT "
+                    f"({m(self.run_rate_ebitda_usd)} last year; x {ev:g} EV/EBITDA = "
+                    f"{m(naive)}). The gap to the DCF is the horizon and tax alone.")
         else:
             out.append(
                 f"Capex: this sector ({self.sector}) is valued on equity, not EBITDA: "
@@ -130,7 +146,7 @@ class Valuation:
             f"Tax: multiples apply to pre-tax EBITDA or EBIT; the DCF discounts cash after "
             f"{self.tax_rate:.1%} tax, so each pre-tax dollar counts "
             f"{1 - self.tax_rate:.2f} in the DCF.")
-        if self.run_rate_ebitda_usd > 0:
+        if self.run_rate_ebitda_usd > 0 and np.isfinite(self.dcf_terminal_usd):
             implied = self.dcf_terminal_usd / self.run_rate_ebitda_usd
             out.append(f"The DCF with terminal value is {implied:.1f}x last year's change in "
                        "EBITDA: the multiple the cash flows themselves justify.")
@@ -201,9 +217,12 @@ def value_path(comparison: Any, path: str, against: str = "0") -> Valuation:
     refresh = _refresh_capex(comparison, path) - _refresh_capex(comparison, against)
     g = float(S.terminal_growth)
     fcf_ss = (1.0 - S.tax_rate) * (d_ebitda * (1.0 + g) - refresh)
-    tv = fcf_ss / (S.discount_rate - g)
-    pv_tv = tv / (1.0 + S.discount_rate) ** (S.horizon_months / 12.0)
-    dcf_tv = float(finance.npv(r_m, going_concern)) + pv_tv
+    if S.discount_rate > g:
+        tv = fcf_ss / (S.discount_rate - g)
+        pv_tv = tv / (1.0 + S.discount_rate) ** (S.horizon_months / 12.0)
+        dcf_tv = float(finance.npv(r_m, going_concern)) + pv_tv
+    else:  # a perpetuity growing as fast as it is discounted has no finite value
+        pv_tv = dcf_tv = float("nan")
     net_income = d_ebit * (1.0 - S.tax_rate)
     row = sector_row(S.sector)
     ev_ebitda = None if pd.isna(row["ev_ebitda"]) else float(row["ev_ebitda"])
@@ -216,11 +235,13 @@ def value_path(comparison: Any, path: str, against: str = "0") -> Valuation:
         {"method": "dcf_horizon", "value_usd": dcf,
          "basis": f"NPV of the after-tax FCF change, months 0-{S.horizon_months}, at {rate}, "
                   "hardware sold at the horizon", "vintage": ""},
-        {"method": "dcf_terminal", "value_usd": dcf_tv,
-         "basis": f"the same months without the sale + terminal value {_m(pv_tv)} today "
-                  f"(steady state growing {g:.0%}, hardware refreshed every "
-                  f"{S.depreciation_life_months / 12:g} years)", "vintage": ""},
     ]
+    if np.isfinite(dcf_tv):
+        rows.append({"method": "dcf_terminal", "value_usd": dcf_tv,
+                     "basis": f"the same months without the sale + terminal value "
+                              f"{_m(pv_tv)} today (steady state growing {g:.0%}, hardware "
+                              f"refreshed every {S.depreciation_life_months / 12:g} years)",
+                     "vintage": ""})
     if row["valued_on"] == "enterprise" and ev_ebitda is not None:
         capex = float(np.sum(p.capex - q.capex))
         flag = "; misleading: ignores the hardware" if capex > 0 or refresh > 0 else ""

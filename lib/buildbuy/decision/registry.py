@@ -188,7 +188,7 @@ def build_registry(d: Any) -> dict[str, Figure]:
                    f"{'doing nothing' if v.against == '0' else _PATH[v.against]}: "
                    f"{names[row.method]}", float(row.value_usd), "usd", row.basis))
     add(Figure("valuation_terminal_value_usd", "Terminal value (present value)",
-               v.terminal_value_usd, "usd"))
+               _num(v.terminal_value_usd), "usd"))
 
     # ---- risk
     r = d.risk

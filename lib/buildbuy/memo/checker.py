@@ -21,8 +21,9 @@ _MONEY = re.compile(r"\$\s?" + _NUM + r"(?:\s?(k|thousand|mn|million|bn|billion|
 _PERCENT = re.compile(_NUM + r"\s?%")
 _MONTHS = re.compile(_NUM + r"\s?(?:months?|mo)\b", re.IGNORECASE)
 # "per 1k tokens" is a unit, not a volume: not a figure
-_TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b",
+_TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b(?!/s)",
                      re.IGNORECASE)
+_TOKENS_PER_S = re.compile(r"(?<![\d.,])" + _NUM + r"\s+tokens/s\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def _quoted(m: re.Match[str], unit: str, suffix: str | None, divisor: float = 1.
 
 def quoted_numbers(text: str) -> list[Quoted]:
     """Every figure-like number in ``text``: money, per-1k-token and per-request prices, %,
-    months, tokens.
+    months, tokens, tokens/s.
 
     Bare numbers ("3 vendors", "2027") are not figures and are not returned.
 
@@ -71,6 +72,8 @@ def quoted_numbers(text: str) -> list[Quoted]:
     for m in _TOKENS.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):
             found.append(_quoted(m, "tokens", m.group(2)))
+    for m in _TOKENS_PER_S.finditer(text):
+        found.append(_quoted(m, "tokens_per_s", None))
     return found
 
 
