@@ -87,7 +87,8 @@ def draft_memo(scenario: Any) -> Memo:
                         "quarter.",
               "neither": "Do not fund this project now; " + revisit + "."}[strategy]
     risk = ("The NPV gap of self-hosting over the API ranges from {npv_gap_p10_usd} to "
-            "{npv_gap_p90_usd} (P10 to P90)." if "npv_gap_p10_usd" in figs else "")
+            "{npv_gap_p90_usd} (P10 to P90)."
+            if "npv_gap_p10_usd" in figs and not blocked["A"] else "")
     table = [k for k in TABLE_KEYS if k in figs]
     m = build_memo(
         title=f"{s.title}: build or buy?",
