@@ -29,7 +29,7 @@ def test_years_add_up_to_the_line_total(persona: str) -> None:
     for c in derivation.CONCEPTS:
         t = derivation.component_table(S, c)
         years = [k for k in t.columns if k.startswith("year_")]
-        assert len(years) == 3
+        assert len(years) == 3, years
         np.testing.assert_allclose(t[years].sum(axis=1), t["total_usd"], rtol=1e-12)
 
 
@@ -85,3 +85,31 @@ def test_bad_concept_names_the_choices() -> None:
         derivation.component_table(scenarios.load("bank_support"), "capx")
     with pytest.raises(ValueError, match="category='tax'"):
         derivation.concept_of("A", "x", "tax")
+
+
+def test_depreciation_table_is_the_records_schedule() -> None:
+    from buildbuy.decision import decide
+
+    S = scenarios.load("bank_support")
+    D = decide(S)
+    t = derivation.depreciation_table(S)
+    assert t["capex_usd"].tolist() == pytest.approx(list(D.capex_by_year_usd.values()))
+    # straight line to zero over the book life: year 1 holds 12 months of year-1 purchases
+    assert t.loc[0, "depreciation_usd"] == pytest.approx(
+        D.capex_by_year_usd[1] / S.depreciation_life_months * 12)
+    assert t["depreciation_usd"].sum() == pytest.approx(D.depreciation["B"].sum())
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_value_table_is_the_value_lines(persona: str) -> None:
+    from buildbuy.decision import decide
+
+    S = scenarios.load(persona)
+    t = derivation.value_table(S).set_index(["path", "line"])
+    D = decide(S)
+    assert t.loc[("B", "forgone"), "total_usd"] == pytest.approx(
+        D.figures["forgone_value_b_usd"].value)
+    assert t.loc[("A", "forgone"), "total_usd"] == pytest.approx(
+        D.figures["forgone_value_a_usd"].value)
+    years = [c for c in t.columns if c.startswith("year_")]
+    np.testing.assert_allclose(t[years].sum(axis=1), t["total_usd"], rtol=1e-12)

@@ -44,9 +44,12 @@ def test_a_long_lead_time_delays_b_in_the_cash_flows() -> None:
     def line(cf, comp):
         return cf[(cf.scenario == "B") & (cf.component == comp)]["usd"].to_numpy()
 
-    # three more months of forgone value, at the persona's monthly figure
-    assert line(cf1, "delayed_value").sum() - line(cf0, "delayed_value").sum() == \
-        pytest.approx(3 * S.opportunity_usd_per_month)
+    # three more months of forgone value: B's value lines of months 7-9
+    from buildbuy import value
+
+    assert value.forgone(late)["B"].sum() - value.forgone(S)["B"].sum() == pytest.approx(
+        value.monthly_value(S)["B"][7:10].sum())
+    assert value.live_from(late)["B"] == 10
     # power starts in month 10 instead of 7
     assert np.flatnonzero(line(cf1, "power"))[0] == 10
     assert np.flatnonzero(line(cf0, "power"))[0] == 7

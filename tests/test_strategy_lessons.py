@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from buildbuy import derivation, playbook, scaling, scenarios, strategy, tco
+from buildbuy import derivation, playbook, scaling, scenarios, strategy, tco, value
+from buildbuy.decision import decide
 from buildbuy.scenarios import ROLES
 
 
@@ -16,14 +18,15 @@ def test_lead_time_scenarios_move_b_only_when_owned() -> None:
     # 12 months (Omdia's year) delays B by 6 months and forgoes 6 more months of value
     assert t.loc[12, "b_live_month"].max() == 13
     assert t.loc[12, "delay_months"].max() == 6
-    base = t.loc[3, "b_forgone_usd"].max() if t.index.is_unique else \
-        t.loc[3, "b_forgone_usd"].iloc[0]
-    assert t.loc[12, "b_forgone_usd"].max() - base == pytest.approx(
-        6 * S.opportunity_usd_per_month)
-    # the first row is the scenario itself, and its verdict is the comparison's
+    # B forgoes B's value of months 7-12: the value lines of the on-time scenario
+    v = value.monthly_value(S)["B"]
+    base = np.ravel(t.loc[3, "b_forgone_usd"])[0]
+    assert np.ravel(t.loc[12, "b_forgone_usd"])[0] - base == pytest.approx(v[7:13].sum())
+    # the first row is the scenario itself, and its verdict is the record's
     first = strategy.lead_time_scenarios(S).iloc[0]
     assert first["case"] == "your scenario"
-    assert first["recommendation"] == tco.compare(S).recommendation
+    assert first["recommendation"] == decide(S).recommendation
+    assert first["npv_b_minus_a_usd"] == pytest.approx(decide(S).npv_gap_usd)
     cloud = strategy.lead_time_scenarios(scenarios.load("hospital_notes"))
     assert cloud["delay_months"].eq(0).all() and cloud["npv_b_minus_a_usd"].nunique() == 1
 
@@ -76,7 +79,7 @@ def test_playbooks_quote_the_model(persona: str) -> None:
         assert list(p.columns) == ["step", "do", "your_number", "revisit_when"]
         assert len(p) == 3 and p["your_number"].str.len().min() > 10
     p2 = playbook.playbook(S, 2)
-    assert p2.loc[0, "do"] == f"Decide: {C.recommendation}."
+    assert p2.loc[0, "do"] == f"Decide: {decide(S).recommendation}."
     p1 = playbook.playbook(S, 1)
     assert f"{C.fleet.years[0].gpus} GPUs in year 1" in p1.loc[1, "your_number"]
     with pytest.raises(ValueError, match="lesson=4 is invalid"):

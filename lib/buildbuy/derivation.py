@@ -18,8 +18,14 @@ Components (:data:`CONCEPTS`), in the order the lesson builds them:
   fine-tuning);
 - ``people``: staff of both paths by role, B's on-call top-up, A's model-refresh work and
   B's technical-debt carrying cost (:mod:`buildbuy.tech_debt`);
-- ``opportunity``: what each path forgoes before it goes live;
 - ``drift``: monitoring, retraining, labels, migrations (:mod:`buildbuy.drift`).
+
+Two more tables sit beside the cost lines, because they are not cash costs:
+:func:`depreciation_table` (how the bought servers reach EBIT: the decision record's one
+schedule) and :func:`value_table` (what each path earns and what it forgoes before it
+goes live, the opportunity cost, from :mod:`buildbuy.value`). Path H (hybrid: the API
+until B is live, then self-hosting) is built from A's and B's lines by the decision
+record; the tables show A and B.
 
 Conventions: ``usd`` is a cost (positive = money out; the resale is negative). Year 1 is
 months 0-12 (month 0 = up front), year ``k`` months ``12(k-1)+1 .. 12k``.
@@ -37,7 +43,6 @@ True
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -47,12 +52,11 @@ import pandas as pd
 from buildbuy import costs, tco
 from buildbuy._validate import choice
 
-__all__ = ["CONCEPTS", "FORMULAS", "component_table", "concept_of", "fleet_table", "lines",
-           "totals"]
+__all__ = ["CONCEPTS", "FORMULAS", "component_table", "concept_of", "depreciation_table",
+           "fleet_table", "lines", "totals", "value_table"]
 
 #: The components of the model, in the order lesson 2 builds them.
-CONCEPTS: tuple[str, ...] = ("api_fees", "fleet", "capex", "running", "people",
-                             "opportunity", "drift")
+CONCEPTS: tuple[str, ...] = ("api_fees", "fleet", "capex", "running", "people", "drift")
 
 
 def concept_of(scenario: str, component: str, category: str) -> str:
@@ -70,10 +74,10 @@ def concept_of(scenario: str, component: str, category: str) -> str:
         if scenario == "A":
             return "api_fees"
         return "fleet" if component == "gpu_rental" else "running"
-    if category in ("capex", "people", "opportunity", "drift"):
+    if category in ("capex", "people", "drift"):
         return category
     raise ValueError(f"category={category!r} is invalid: must be one of capex, opex, "
-                     f"people, opportunity, drift")
+                     f"people, drift")
 
 
 def _pct(x: float) -> str:
@@ -122,8 +126,6 @@ FORMULAS: dict[str, Callable[[Any], str]] = {
                                 "minimum x salary / 12, from go-live"),
     "tech_debt": lambda S: (f"{_pct(S.tech_debt_share_per_year)} a year x build cost "
                             "(fine-tuning + B's staff over the build) / 12, from go-live"),
-    "delayed_value": lambda S: (f"${S.opportunity_usd_per_month:,.0f} a month until the "
-                                "path goes live"),
 }
 
 
@@ -142,22 +144,13 @@ def _roles() -> tuple[str, ...]:
     return ROLES
 
 
-_LINES: dict[str, pd.DataFrame] = {}
-
-
 def lines(S: Any) -> pd.DataFrame:
     """The comparison's cost lines with their component: ``tco.compare(S).cashflows`` plus
-    a ``concept`` column (one of :data:`CONCEPTS`). Kept per scenario values (a fresh copy
-    is returned)."""
-    key = json.dumps(S.to_dict(), sort_keys=True, default=str)
-    if key not in _LINES:
-        if len(_LINES) > 32:
-            _LINES.clear()
-        cf = tco.compare(S).cashflows.copy()
-        cf["concept"] = [concept_of(s, c, k) for s, c, k in
-                         zip(cf["scenario"], cf["component"], cf["category"], strict=True)]
-        _LINES[key] = cf
-    return _LINES[key].copy()
+    a ``concept`` column (one of :data:`CONCEPTS`)."""
+    cf = tco.compare(S).cashflows.copy()
+    cf["concept"] = [concept_of(s, c, k) for s, c, k in
+                     zip(cf["scenario"], cf["component"], cf["category"], strict=True)]
+    return cf
 
 
 def _year(month: pd.Series) -> pd.Series:
@@ -234,3 +227,49 @@ def totals(S: Any) -> pd.DataFrame:
     t.loc["total"] = t.sum()
     t.columns.name = None
     return t
+
+
+def depreciation_table(S: Any) -> pd.DataFrame:
+    """B's hardware in the books, year by year, from the decision record's one schedule.
+
+    Columns ``year``, ``capex_usd`` (purchases), ``depreciation_usd`` (straight line to zero
+    over ``depreciation_life_months``), ``net_book_value_usd`` (end of year) and
+    ``proceeds_usd`` (the resale at the horizon). Depreciation is not cash: it moves EBIT
+    and tax, not the TCO.
+    """
+    from buildbuy.decision import decide
+
+    a = decide(S).annual
+    b = a[a["path"] == "B"]
+    return pd.DataFrame({"year": b["year"].to_numpy(), "capex_usd": b["capex_usd"].to_numpy(),
+                         "depreciation_usd": b["depreciation_usd"].to_numpy(),
+                         "net_book_value_usd": b["nbv_usd"].to_numpy(),
+                         "proceeds_usd": b["proceeds_usd"].to_numpy()})
+
+
+def value_table(S: Any) -> pd.DataFrame:
+    """What each path earns, and what it forgoes before it goes live (opportunity cost).
+
+    One row per path (A, B, H) and line: ``value`` (requests served x
+    ``value_usd_per_request`` x quality, from go-live: :func:`buildbuy.value.monthly_value`)
+    and ``forgone`` (the value the path's own model would have earned in the months before
+    it serves: :func:`buildbuy.value.forgone`; already left out of ``value``, so never added
+    to costs). Columns ``path``, ``line``, ``live_month``, ``year_1_usd`` .., ``total_usd``.
+    """
+    from buildbuy import value
+
+    v, f = value.monthly_value(S), value.forgone(S)
+    live = value.live_from(S)
+    months = pd.Series(range(S.horizon_months + 1))
+    year = _year(months)
+    n_years = int(year.iloc[-1])
+    rows = []
+    for path in value.PATHS:
+        for line, arr in (("value", v[path]), ("forgone", f[path])):
+            by_year = pd.Series(arr).groupby(year).sum()
+            row: dict[str, Any] = {"path": path, "line": line, "live_month": live[path]}
+            row.update({f"year_{y}_usd": float(by_year.get(y, 0.0))
+                        for y in range(1, n_years + 1)})
+            row["total_usd"] = float(sum(arr))
+            rows.append(row)
+    return pd.DataFrame(rows)

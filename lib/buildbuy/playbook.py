@@ -3,8 +3,8 @@
 :func:`playbook` returns three steps (``do``, ``your_number``, ``revisit_when``) for
 lesson 1 (physics: measure, size, price), lesson 2 (economics: decide, hedge, watch) and
 lesson 3 (board: the ask, the scaling investment, the focus it costs). Every number comes
-from the model: the comparison (:func:`buildbuy.tco.compare`), the component tables
-(:mod:`buildbuy.derivation`), :mod:`buildbuy.scaling` and :mod:`buildbuy.strategy`.
+from the model: the decision record (:func:`buildbuy.decision.decide`), the component
+tables (:mod:`buildbuy.derivation`), :mod:`buildbuy.scaling` and :mod:`buildbuy.strategy`.
 
 Examples
 --------
@@ -22,6 +22,7 @@ import pandas as pd
 
 from buildbuy import derivation, gpu_supply, scaling, strategy, tco
 from buildbuy._validate import bad
+from buildbuy.decision import decide
 
 __all__ = ["LESSONS", "playbook"]
 
@@ -60,16 +61,19 @@ def _lesson1(S: Any) -> list[tuple[str, str, str]]:
 
 
 def _lesson2(S: Any) -> list[tuple[str, str, str]]:
-    C = tco.compare(S)
-    gap, rec = strategy.outcome(S)
-    be = C.break_even_monthly_tokens
-    pb = C.payback_months.get("discounted")
+    D = decide(S)
+    npv = D.npv_vs_status_quo_usd
+    be = D.break_even_monthly_tokens
+    pb = D.payback_months.get("discounted")
     live = gpu_supply.months_to_production_b(S)
     be_text = (f"break-even {be:.3g} tokens a month against {S.monthly_tokens:.3g} today"
                if be is not None else "B does not break even at any volume up to 1e14")
+    blocked = [p for p in ("A", "B", "H") if D.feasibility.get(p)]
     return [
-        (f"Decide: {rec}.",
-         f"B's NPV advantage over A {_usd(gap)} over {S.horizon_months} months",
+        (f"Decide: {D.recommendation}.",
+         f"after-tax NPV against doing nothing over {S.horizon_months} months: buy "
+         f"{_usd(npv['A'])}, build {_usd(npv['B'])}, hybrid {_usd(npv['H'])}"
+         + (f"; ruled out: {', '.join(blocked)}" if blocked else ""),
          "a Monte Carlo P10 on the other side of zero, or a new API price list"),
         ("Hedge: know the volume that flips the answer.", be_text,
          "volume drifts toward the break-even"),

@@ -7,7 +7,8 @@
   B ties up beyond A (FTE, engineer-months, their cost in the model) and how many projects
   the size of A's integration that difference would pay for.
 
-Both read the comparison of :func:`buildbuy.tco.compare` for every number they print.
+Both read the decision record (:func:`buildbuy.decision.decide`) and its cost lines for
+every number they print.
 
 Examples
 --------
@@ -23,21 +24,24 @@ from typing import Any
 
 import pandas as pd
 
-from buildbuy import derivation, gpu_supply, tco
+from buildbuy import derivation, gpu_supply
+from buildbuy.decision import decide
 from buildbuy.scenarios import ROLES
 
 __all__ = ["lead_time_scenarios", "outcome", "strategic_cost"]
 
 
 def outcome(S: Any) -> tuple[float, str]:
-    """``(NPV advantage of B over A in USD (positive = B better), recommendation)``."""
-    C = tco.compare(S)
-    return float(C.npv_usd["A"] - C.npv_usd["B"]), str(C.recommendation)
+    """``(NPV gap of B over A in USD, recommendation)`` from the decision record.
+
+    The gap is after tax, against doing nothing (positive = B better).
+    """
+    D = decide(S)
+    return float(D.npv_gap_usd), str(D.recommendation)
 
 
 def _forgone_b(S: Any) -> float:
-    cf = derivation.lines(S)
-    return float(cf[(cf["scenario"] == "B") & (cf["concept"] == "opportunity")]["usd"].sum())
+    return float(decide(S).figures["forgone_value_b_usd"].value)
 
 
 def lead_time_scenarios(S: Any) -> pd.DataFrame:
@@ -50,9 +54,10 @@ def lead_time_scenarios(S: Any) -> pd.DataFrame:
         ``data/gpu_lead_times.csv`` at the high end of its range, with its date),
         ``lead_time_months``, ``b_live_month`` (first month B serves),
         ``delay_months`` (beyond the build's ``months_to_production``),
-        ``b_forgone_usd`` (B's opportunity line over the horizon),
-        ``npv_b_minus_a_usd`` and ``recommendation``. Cloud hosting is not delayed by
-        server lead times (its rows all equal the first).
+        ``b_forgone_usd`` (the value B forgoes before it serves: its opportunity cost),
+        ``npv_b_usd`` (B's after-tax NPV against doing nothing), ``npv_b_minus_a_usd`` (the
+        record's NPV gap) and ``recommendation``. Cloud hosting is not delayed by server
+        lead times (its rows all equal the first).
     """
     cases = [("your scenario", int(S.gpu_lead_time_months))]
     for _, r in gpu_supply.lead_times().iterrows():
@@ -64,8 +69,9 @@ def lead_time_scenarios(S: Any) -> pd.DataFrame:
         gap, rec = outcome(s)
         rows.append({"case": name, "lead_time_months": months, "b_live_month": go + 1,
                      "delay_months": go - int(S.months_to_production),
-                     "b_forgone_usd": _forgone_b(s), "npv_b_minus_a_usd": gap,
-                     "recommendation": rec})
+                     "b_forgone_usd": _forgone_b(s),
+                     "npv_b_usd": float(decide(s).npv_vs_status_quo_usd["B"]),
+                     "npv_b_minus_a_usd": gap, "recommendation": rec})
     return pd.DataFrame(rows)
 
 

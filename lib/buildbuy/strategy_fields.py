@@ -16,7 +16,9 @@ __all__ = ["STRATEGY_FIELDS"]
 STRATEGY_FIELDS: dict[str, dict[str, Any]] = {
     "api_ms_per_output_token": {
         "default": None, "unit": "ms", "kind": float, "group": "api", "optional": True,
-        "range": (0.0, None, True, False),
+        "range": (0.0, 1000.0, True, False),
+        "why": "above 0; up to one second a token, ten times the slowest provider of the "
+               "LLMPerf Leaderboard (10 tokens/s): slower is not a chat service",
         "doc": "Measured time per output token of the API you would buy (the TPOT p50 of "
                "`buildbuy audit` on the vendor's endpoint, or a published benchmark); empty "
                "= not measured. Above max_ms_per_output_token, the latency target rules "
@@ -29,6 +31,8 @@ STRATEGY_FIELDS: dict[str, dict[str, Any]] = {
     "gpu_lead_time_months": {
         "default": 3, "unit": "months", "kind": int, "group": "self_host",
         "range": (0.0, 36.0, False, False),
+        "why": "0 (in stock) to 3 years: the longest published wait was a year (Omdia, "
+               "November 2023), and a horizon rarely runs past three",
         "doc": "Months from the order of owned GPU servers to their delivery (owned hosting "
                "only; rented cloud GPUs are taken as available at once). The servers are "
                "ordered at the decision, in parallel with the build, so Scenario B goes live "
@@ -43,6 +47,8 @@ STRATEGY_FIELDS: dict[str, dict[str, Any]] = {
     "tech_debt_share_per_year": {
         "default": 0.2, "unit": "share/year", "kind": float, "group": "people",
         "range": (0.0, 1.0, False, False),
+        "why": "0 (no debt) to 100% of the build cost a year, i.e. rebuilding the system "
+               "every year: beyond that, replace it",
         "doc": "Yearly carrying cost of technical debt in the self-built system, as a share "
                "of its build cost (fine-tuning plus Scenario B's staff over "
                "months_to_production): the refactoring, glue code, pipeline and dependency "
