@@ -44,7 +44,7 @@ def provider_table(S: Any) -> pd.DataFrame:
     """Published API speeds against the scenario's latency target.
 
     Returns the rows of ``data/api_latency.csv`` (``provider``, ``model``,
-    ``output_tokens_per_s``, ``ttft_s``, ``as_of``) with ``ms_per_output_token`` =
+    ``output_tokens_per_s``, ``ttft_ms``, ``as_of``) with ``ms_per_output_token`` =
     1000 / output tokens per second and ``meets_target`` (at most
     ``S.max_ms_per_output_token``), fastest first.
 
@@ -58,7 +58,7 @@ def provider_table(S: Any) -> pd.DataFrame:
     t = data.load_table("api_latency")
     t["ms_per_output_token"] = 1000.0 / t["output_tokens_per_s"]
     t["meets_target"] = t["ms_per_output_token"] <= float(S.max_ms_per_output_token)
-    cols = ["provider", "model", "output_tokens_per_s", "ms_per_output_token", "ttft_s",
+    cols = ["provider", "model", "output_tokens_per_s", "ms_per_output_token", "ttft_ms",
             "meets_target", "as_of"]
     return t.sort_values("ms_per_output_token", kind="stable")[cols].reset_index(drop=True)
 

@@ -136,7 +136,7 @@ TABLES: dict[str, _Spec] = {
         ("input_tokens_per_minute", "output_tokens_per_minute", "total_tokens_per_minute",
          "max_usd_per_month"),
     ),
-    "api_latency": _Spec("api_latency.csv", ("output_tokens_per_s",), ("ttft_s",)),
+    "api_latency": _Spec("api_latency.csv", ("output_tokens_per_s",), ("ttft_ms",)),
     "gpu_lead_times": _Spec("gpu_lead_times.csv",
                             ("lead_time_weeks_low", "lead_time_weeks_high")),
     "api_provisioned": _Spec(
