@@ -81,6 +81,8 @@ def test_playbooks_quote_the_model(persona: str) -> None:
     p2 = playbook.playbook(S, 2)
     assert p2.loc[0, "do"] == f"Decide: {decide(S).recommendation}."
     p1 = playbook.playbook(S, 1)
-    assert f"{C.fleet.years[0].gpus} GPUs in year 1" in p1.loc[1, "your_number"]
+    f = decide(S).figures
+    assert f"GPUs B runs in year 1: {f['gpus_year_1'].text}," in p1.loc[1, "your_number"]
+    assert C.fleet.gpus_by_year[0] == f["gpus_year_1"].value
     with pytest.raises(ValueError, match="lesson=4 is invalid"):
         playbook.playbook(S, 4)

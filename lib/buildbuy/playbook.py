@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from buildbuy import derivation, gpu_supply, scaling, strategy, tco
+from buildbuy import gpu_supply, scaling, strategy
 from buildbuy._validate import bad
 from buildbuy.decision import decide
 
@@ -30,77 +30,73 @@ __all__ = ["LESSONS", "playbook"]
 LESSONS: tuple[int, ...] = (1, 2, 3)
 
 
-def _usd(x: float) -> str:
-    return f"-${-x / 1e6:,.2f}M" if x < 0 else f"${x / 1e6:,.2f}M"
-
-
 def _lesson1(S: Any) -> list[tuple[str, str, str]]:
-    C = tco.compare(S)
-    f = C.fleet
-    y1 = f.years[0]
-    unit = C.usd_per_1k_tokens.dropna()
-    last = unit.iloc[-1] if not unit.empty else None
-    price = (f"last month ${last['A']:.4f} (API) vs ${last['B']:.4f} (self-host) per 1k "
-             "tokens, all-in" if last is not None else "no month with both paths live")
+    D = decide(S)
+    f = D.figures
+    r = D.replica
+    measure = (f"model: {r.tokens_per_s_per_gpu:,.0f} tokens/s (prompt + output) per {S.gpu} "
+               f"at batch {r.batch}, {r.ms_per_output_token:.1f} ms per output token (target "
+               f"{S.max_ms_per_output_token:g})" if r is not None else
+               "no GPU group meets the latency target: self-hosting is ruled out")
     return [
         ("Measure: audit the endpoint you would run (buildbuy audit) and compare its "
-         "tokens/s per GPU with the model's.",
-         f"model: {f.tokens_per_s_per_gpu:,.0f} tokens/s (prompt + output) per {S.gpu} at "
-         f"batch {f.batch}, "
-         f"{f.ms_per_output_token:.1f} ms per output token (target "
-         f"{S.max_ms_per_output_token:g})",
+         "tokens/s per GPU with the model's.", measure,
          "the measured tokens/s is more than 20% below the model's: re-size the fleet"),
         ("Size: buy or rent the fleet for the busiest hour with headroom, not for the "
          "average.",
-         f"{y1.gpus} GPUs in year 1 for a peak of {y1.peak_tokens_per_s:,.0f} tokens/s at "
-         f"{S.target_utilisation:.0%} target utilisation, redundancy {S.redundancy}",
+         f"{f['gpus_year_1'].label}: {f['gpus_year_1'].text}, for a "
+         f"{f['peak_tokens_per_s_year_1'].text} peak at {S.target_utilisation:.0%} target "
+         f"utilisation, redundancy {S.redundancy}",
          "the peak-to-average ratio or the latency target changes"),
-        ("Price: compare the all-in cost per 1k tokens, not the list prices.", price,
+        ("Price: compare the all-in cost per 1k tokens, not the list prices.",
+         f"{f['usd_per_1k_tokens_a'].text} (API) against {f['usd_per_1k_tokens_b'].text} "
+         "(self-host), over the horizon",
          "the API's list price or the GPU's hourly price moves by more than 20%"),
     ]
 
 
 def _lesson2(S: Any) -> list[tuple[str, str, str]]:
     D = decide(S)
-    npv = D.npv_vs_status_quo_usd
-    be = D.break_even_monthly_tokens
-    pb = D.payback_months.get("discounted")
+    f = D.figures
     live = gpu_supply.months_to_production_b(S)
-    be_text = (f"break-even {be:.3g} tokens a month against {S.monthly_tokens:.3g} today"
-               if be is not None else "B does not break even at any volume up to 1e14")
     blocked = [p for p in ("A", "B", "H") if D.feasibility.get(p)]
+    lead = S.gpu_lead_time_months if S.hosting == "owned" else 0
     return [
         (f"Decide: {D.recommendation}.",
-         f"after-tax NPV against doing nothing over {S.horizon_months} months: buy "
-         f"{_usd(npv['A'])}, build {_usd(npv['B'])}, hybrid {_usd(npv['H'])}"
+         f"after-tax NPV against doing nothing: buy {f['npv_a_usd'].text}, build "
+         f"{f['npv_b_usd'].text}, hybrid {f['npv_h_usd'].text}"
          + (f"; ruled out: {', '.join(blocked)}" if blocked else ""),
          "a Monte Carlo P10 on the other side of zero, or a new API price list"),
-        ("Hedge: know the volume that flips the answer.", be_text,
+        ("Hedge: know the volume that flips the cost comparison.",
+         f"{f['break_even_monthly_tokens'].label}: {f['break_even_monthly_tokens'].text}, "
+         f"against {S.monthly_tokens:.3g} tokens a month today",
          "volume drifts toward the break-even"),
         ("Watch: B's go-live and payback, the months that carry the risk.",
-         f"B serves from month {live + 1} (build {S.months_to_production}, GPU lead time "
-         f"{S.gpu_lead_time_months if S.hosting == 'owned' else 0} months); discounted "
-         f"payback {'never' if pb is None else f'{pb:.1f} months'}",
+         f"B serves from month {live + 1} (build {S.months_to_production} months, GPU lead "
+         f"time {lead} months); {f['discounted_payback_months'].label}: "
+         f"{f['discounted_payback_months'].text}",
          "delivery or the build slips past the planned month"),
     ]
 
 
 def _lesson3(S: Any) -> list[tuple[str, str, str]]:
-    capex = derivation.component_table(S, "capex")
-    y1 = float(capex.loc[capex["line"] != "resale", "year_1_usd"].sum()) if len(capex) else 0.0
+    D = decide(S)
+    f = D.figures
     sc = scaling.scaling_bottlenecks(S)
-    path = "A" if strategy.outcome(S)[1] == "buy" else "B"
+    path = "A" if D.recommendation == "buy" else "B"
     top = sc[sc["path"] == path].sort_values("investment_usd", ascending=False).iloc[0]
     st = strategy.strategic_cost(S).set_index("measure")
     em = float(st.loc["engineer_months_horizon", "B_minus_A"])
     n = float(st.loc["integrations_forgone", "B"])
+    y1 = f["capex_year_1_usd"]
     return [
         ("Ask the board for the year-1 cash, with its EBITDA and EBIT effect.",
-         f"year-1 capex {_usd(y1)} (servers and networking)" if y1 else
+         f"{y1.label}: {y1.text} (servers and networking)" if y1.value else
          "no capex: B rents its GPUs (operating cost only)",
          "the server quote or the depreciation life changes"),
         ("Fund the binding scaling bottleneck of the path you choose first.",
-         f"{top['kind']} ({top['path']}): {top['what_binds']}; {_usd(top['investment_usd'])}",
+         f"{top['kind']} ({top['path']}): {top['what_binds']}; "
+         f"${top['investment_usd'] / 1e6:,.2f}M over the horizon",
          "volume reaches 3x today's"),
         ("Name what the team will not build.",
          f"B takes {em:,.0f} more engineer-months than A over the horizon, the cost of "
