@@ -86,3 +86,33 @@ def test_playbooks_quote_the_model(persona: str) -> None:
     assert C.fleet.gpus_by_year[0] == f["gpus_year_1"].value
     with pytest.raises(ValueError, match="lesson=4 is invalid"):
         playbook.playbook(S, 4)
+
+
+@pytest.mark.parametrize("persona", scenarios.persona_names())
+def test_the_rule_by_hand_gives_the_records_choice(persona: str) -> None:
+    from buildbuy.decision import explain
+
+    S = scenarios.load(persona)
+    D = decide(S)
+    m = explain.margin(S)
+    assert m.choice == D.recommendation
+    allowed = {p: v for p, v in D.npv_vs_status_quo_usd.items() if not D.feasibility[p]}
+    values = sorted([*allowed.values(), 0.0], reverse=True)
+    assert m.margin_usd == pytest.approx(values[0] - values[1])
+    s = explain.swing(S)
+    t = D.risk.tornado
+    widths = (t["metric_high"] - t["metric_low"]).abs()
+    assert s.swing_usd == pytest.approx(widths.max())
+
+
+def test_constraint_what_ifs_block_the_right_paths() -> None:
+    from buildbuy.decision import explain
+
+    t = explain.constraint_what_ifs(scenarios.load("hospital_notes")).set_index("case")
+    assert t.loc["your scenario", "blocked"] == "none"
+    # in-house data rules out the API and the hospital's rented GPUs
+    assert t.loc["data must stay in-house", "blocked"] == "A, B, H"
+    r = explain.constraint_what_ifs(scenarios.load("retail_search")).set_index("case")
+    slow = next(c for c in r.index if c.startswith("API measured"))
+    assert r.loc[slow, "blocked"].startswith("A")       # 47.6 ms against a 20 ms target
+    assert "47.6 ms per output token" in r.loc[slow, "first_reason"]
