@@ -25,7 +25,7 @@ def test_lead_time_scenarios_move_b_only_when_owned() -> None:
     # the first row is the scenario itself, and its verdict is the record's
     first = strategy.lead_time_scenarios(S).iloc[0]
     assert first["case"] == "your scenario"
-    assert first["recommendation"] == decide(S).recommendation
+    assert first["decision"] == decide(S).recommendation
     assert first["npv_b_minus_a_usd"] == pytest.approx(decide(S).npv_gap_usd)
     cloud = strategy.lead_time_scenarios(scenarios.load("hospital_notes"))
     assert cloud["delay_months"].eq(0).all() and cloud["npv_b_minus_a_usd"].nunique() == 1

@@ -56,8 +56,8 @@ def lead_time_scenarios(S: Any) -> pd.DataFrame:
         ``delay_months`` (beyond the build's ``months_to_production``),
         ``b_forgone_usd`` (the value B forgoes before it serves: its opportunity cost),
         ``npv_b_usd`` (B's after-tax NPV against doing nothing), ``npv_b_minus_a_usd`` (the
-        record's NPV gap) and ``recommendation``. Cloud hosting is not delayed by server
-        lead times (its rows all equal the first).
+        record's NPV gap) and ``decision`` (the record's recommendation). Cloud hosting is
+        not delayed by server lead times (its rows all equal the first).
     """
     cases = [("your scenario", int(S.gpu_lead_time_months))]
     for _, r in gpu_supply.lead_times().iterrows():
@@ -71,7 +71,7 @@ def lead_time_scenarios(S: Any) -> pd.DataFrame:
                      "delay_months": go - int(S.months_to_production),
                      "b_forgone_usd": _forgone_b(s),
                      "npv_b_usd": float(decide(s).npv_vs_status_quo_usd["B"]),
-                     "npv_b_minus_a_usd": gap, "recommendation": rec})
+                     "npv_b_minus_a_usd": gap, "decision": rec})
     return pd.DataFrame(rows)
 
 

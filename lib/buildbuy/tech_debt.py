@@ -80,6 +80,13 @@ class TechDebt:
     months_paid: int
     usd_over_horizon: float
 
+    @property
+    def text(self) -> str:
+        """The figures in one sentence (whole dollars)."""
+        return (f"Build cost ${self.build_cost_usd:,.0f}; at {self.share_per_year:.0%} a year "
+                f"the debt costs ${self.usd_per_year:,.0f} a year, "
+                f"${self.usd_over_horizon:,.0f} over the {self.months_paid} months B is live.")
+
 
 def tech_debt(S: Any) -> TechDebt:
     """Build cost, yearly carrying cost and what it adds up to over the horizon for ``S``.

@@ -53,6 +53,22 @@ class Margin:
     margin_usd: float
     blocked: tuple[str, ...]
 
+    @property
+    def text(self) -> str:
+        """The rule's outcome in one sentence."""
+        second = "doing nothing" if self.runner_up == "0" else (
+            f"{CHOICE[self.runner_up]} ({self.runner_up})")
+        ruled = f" Ruled out: {', '.join(self.blocked)}." if self.blocked else ""
+        return (f"Choice: {self.choice} ({self.path}), after-tax NPV {_usd(self.npv_usd)} "
+                f"against doing nothing. Runner-up: {second}, {_usd(self.runner_up_npv_usd)}. "
+                f"Margin: {_usd(self.margin_usd)}.{ruled}")
+
+
+def _usd(x: float) -> str:
+    from buildbuy.decision.figures import format_value
+
+    return format_value(x, "usd")
+
 
 def margin(S: Any) -> Margin:
     """The chosen path against the runner-up ("0" = doing nothing, NPV 0).
@@ -81,6 +97,14 @@ class Swing:
     gap_at_high_usd: float
     swing_usd: float
     flips_sign: bool
+
+    @property
+    def text(self) -> str:
+        """What would change the answer, in one sentence."""
+        flip = "flips its sign" if self.flips_sign else "does not flip its sign"
+        return (f"{self.label} from {self.low:,.4g} to {self.high:,.4g} moves B's NPV over A's "
+                f"from {_usd(self.gap_at_low_usd)} to {_usd(self.gap_at_high_usd)} "
+                f"({_usd(self.swing_usd)}), and {flip}.")
 
 
 def swing(S: Any) -> Swing:
