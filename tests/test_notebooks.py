@@ -64,7 +64,7 @@ def test_parameters_cell_names_only_documented_fields(path: Path) -> None:
     unknown = set(values["overrides"]) - set(scenarios.FIELDS)
     assert not unknown, f"overrides name undocumented fields: {sorted(unknown)}"
     second = _code_cells(nb)[1].source
-    assert "scenarios.load(scenario, **overrides)" in second, \
+    assert "scenarios.from_parameters(scenario, overrides)" in second, \
         "the cell after the parameters must load the scenario (so a bad override stops there)"
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "ApiPrice",
     "Model",
     "api_names",
+    "canonical_name",
     "get_api",
     "get_gpu",
     "get_model",
@@ -322,16 +323,35 @@ def _objects(table: str) -> dict[str, Any]:
     return {row["name"]: _row_to(cls, row) for _, row in _load(table).iterrows()}
 
 
+def canonical_name(table: str, name: Any) -> str | None:
+    """The spelling ``name`` has in ``table`` (``"gpus"``, ``"models"`` or ``"api_prices"``),
+    or ``None`` when the table has no such name.
+
+    The one lookup rule of the library: an exact match first, then a
+    case-insensitive one. :func:`get_gpu` and friends, and every scenario field
+    naming a GPU, model or API (:mod:`buildbuy.scenarios`), use it.
+
+    Examples
+    --------
+    >>> canonical_name("gpus", "h100-sxm"), canonical_name("gpus", "H100")
+    ('H100-SXM', None)
+    """
+    objs = _objects(table)
+    if not isinstance(name, str):
+        return None
+    if name in objs:
+        return name
+    lowered = {k.lower(): k for k in objs}
+    return lowered.get(name.lower())
+
+
 def _get(table: str, arg: str, value: Any, cls: type) -> Any:
     if isinstance(value, cls):
         return value
     objs = _objects(table)
-    if isinstance(value, str) and value in objs:
-        return objs[value]
-    if isinstance(value, str):
-        lowered = {k.lower(): k for k in objs}
-        if value.lower() in lowered:
-            return objs[lowered[value.lower()]]
+    canonical = canonical_name(table, value)
+    if canonical is not None:
+        return objs[canonical]
     close = suggest(str(value), objs)
     hint = f"close matches: {', '.join(repr(c) for c in close)}" if close else \
         f"one of {', '.join(repr(k) for k in objs)}"

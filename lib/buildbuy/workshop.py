@@ -64,7 +64,7 @@ def persona_from_query(query_string: str) -> str | None:
 
 
 def load_scenario(scenario: str = "bank_support",
-                  overrides: Mapping[str, Any] | None = None) -> scenarios.Scenario:
+                  overrides: Mapping[str, Any] | None = None) -> Any:
     """Load the dashboard's scenario; a ``?persona=`` in the Voilà page URL wins.
 
     Parameters
@@ -85,7 +85,7 @@ def load_scenario(scenario: str = "bank_support",
     24
     """
     chosen = persona_from_query(os.environ.get("QUERY_STRING", "")) or scenario
-    return scenarios.load(chosen, **dict(overrides or {}))
+    return scenarios.from_parameters(chosen, overrides)
 
 
 def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
@@ -119,7 +119,7 @@ def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
     as_path = Path(persona)
     if as_path.suffix in {".yaml", ".yml", ".json"}:
         persona = str(as_path.resolve())  # Voilà runs the kernel in out_dir
-    scenarios.load(persona, **dict(overrides or {}))  # fail early, with the field named
+    scenarios.from_parameters(persona, overrides)  # fail early, with the field named
     sources = dashboard_paths()
     if not sources:
         raise FileNotFoundError(f"no dashboard notebooks in {REPO_ROOT / 'notebooks/dashboards'}")
