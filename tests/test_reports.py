@@ -312,3 +312,13 @@ def test_report_values_read_as_people_write_them() -> None:
     long_source = max((s.source(f) for f in tables.REPORT_FIELDS), key=len)
     html = tables.html_table(tables.inputs_table(s)).data
     assert long_source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in html
+
+
+def test_cli_out_pointing_at_a_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    root = Path(__file__).resolve().parents[1]
+    taken = tmp_path / "index.html"
+    taken.write_text("not a folder")
+    assert cli_main([str(root / "data" / "roster_example.csv"), "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "must be a folder for the reports (this path is an existing file)" in err
+    assert "Errno" not in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -182,3 +183,41 @@ def test_cloud_hosting_needs_a_gpu_price() -> None:
         from_dict({"gpu": "A100-40GB", "hosting": "cloud_reserved"})
     S = from_dict({"gpu": "A100-40GB", "hosting": "cloud_reserved", "gpu_usd_per_hour": 1.5})
     assert S.gpu_usd_per_hour == 1.5
+
+
+def test_from_parameters_says_what_overrides_must_be() -> None:
+    for bad_value in (5, "5", [1, 2], "not: [valid"):
+        with pytest.raises(ScenarioError, match=r"overrides=.* is invalid: must be a dict of "
+                                                r"scenario fields.*papermill: -y"):
+            scenarios.from_parameters("bank_support", bad_value)
+    assert scenarios.from_parameters("bank_support", None) == scenarios.load("bank_support")
+    assert scenarios.from_parameters("bank_support", '{"horizon_months": 24}').horizon_months == 24
+    with pytest.raises(ScenarioError, match=r"scenario=\{\} is invalid: must be a persona"):
+        scenarios.from_parameters({}, {})
+
+
+def test_a_broken_scenario_file_names_itself_and_the_line(tmp_path: Path) -> None:
+    bad_yaml = tmp_path / "mine.yaml"
+    bad_yaml.write_text("monthly_tokens: 5e9\ngpu: [H100\n")
+    with pytest.raises(ScenarioError, match=rf"scenario='{re.escape(str(bad_yaml))}' is invalid: "
+                                            r"must be a valid YAML file \(line 3, column 1"):
+        scenarios.load(bad_yaml)
+    bad_json = tmp_path / "mine.json"
+    bad_json.write_text('{"monthly_tokens": }')
+    with pytest.raises(ScenarioError, match=r"mine.json' is invalid: must be a valid JSON file "
+                                            r"\(line 1, column 20"):
+        scenarios.load(bad_json)
+
+
+def test_names_follow_one_case_rule_everywhere() -> None:
+    from buildbuy import data, tps
+
+    S = scenarios.load("bank_support", gpu="h200", self_host_model="QWEN2.5-32B",
+                       api_model="GPT-4O-MINI")
+    assert (S.gpu, S.self_host_model, S.api_model) == ("H200", "qwen2.5-32b", "gpt-4o-mini")
+    assert tps.decode("llama-3.1-8b", "h100-sxm", batch=1, context=128).tokens_per_s > 0
+    assert data.get_gpu("h200") is data.get_gpu("H200")
+    with pytest.raises(ScenarioError, match=r"gpu='h100' is invalid.*did you mean"):
+        scenarios.load("bank_support", gpu="h100")
+    with pytest.raises(ValueError, match=r"gpu='h100' is invalid"):
+        data.get_gpu("h100")
