@@ -165,3 +165,15 @@ def test_unavailable_bubblewrap_is_a_clear_error(tmp_path: Path,
     monkeypatch.setenv(sandbox.BWRAP_ENV, str(tmp_path / "missing-bwrap"))
     with pytest.raises(sandbox.SandboxUnavailable, match=r"was not found.*apt-get install"):
         sandbox.run(["true"], input_dir=None)
+
+
+def test_memory_cap_turns_a_runaway_allocation_into_a_memory_error(tmp_path: Path) -> None:
+    code = """
+    try:
+        block = bytearray(3 * 2**30)
+        print("allocated 3 GB")
+    except MemoryError:
+        print("MemoryError")
+    """
+    out = _run(code, tmp_path, wall_s=60, memory_bytes=2**30)
+    assert out.stdout.decode().strip() == "MemoryError", out.stderr_tail

@@ -175,7 +175,8 @@ def _check_out(out_csv: Path) -> None:
 
 def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float = 300,
           cell_timeout_s: float = 120, scenario: str | None = None, verbose: bool = True,
-          max_output_mb: float = 64, use_sandbox: bool = True) -> list[GradeRow]:
+          max_output_mb: float = 64, max_memory_mb: float = 4096,
+          use_sandbox: bool = True) -> list[GradeRow]:
     """Grade every ``*.ipynb`` under ``submissions_dir`` into ``out_csv``.
 
     Parameters
@@ -194,6 +195,8 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
         runs with its own parameters cell.
     max_output_mb : float
         Output a notebook may print (all cells together) before it is stopped.
+    max_memory_mb : float
+        Address space each process of a run (papermill, the kernel) may use.
     use_sandbox : bool
         ``False`` runs the notebooks without isolation: for trusted notebooks only.
 
@@ -213,7 +216,8 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
     root = Path(submissions_dir)
     out = Path(out_csv)
     limits = Limits(wall_s=positive("timeout_s", timeout_s),
-                    output_bytes=int(positive("max_output_mb", max_output_mb) * 2**20))
+                    output_bytes=int(positive("max_output_mb", max_output_mb) * 2**20),
+                    memory_bytes=int(positive("max_memory_mb", max_memory_mb) * 2**20))
     cell_timeout_s = positive("cell_timeout_s", cell_timeout_s)
     if scenario is not None:
         scenarios.load(scenario)  # a typo stops here, before anything runs
@@ -301,6 +305,8 @@ def add_arguments(g: argparse.ArgumentParser) -> None:
     g.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell")
     g.add_argument("--max-output-mb", type=float, default=64.0,
                    help="output one notebook may print before it is stopped (default 64)")
+    g.add_argument("--max-memory-mb", type=float, default=4096.0,
+                   help="address space per process of a run (default 4096)")
     g.add_argument("--scenario", default=None, help="run every submission with this persona")
     g.add_argument("--no-sandbox", action="store_true",
                    help="run the notebooks WITHOUT isolation (bubblewrap); only for "
@@ -315,7 +321,8 @@ def run_cli(args: argparse.Namespace) -> int:
     try:
         rows = grade(args.submissions_dir, args.out, timeout_s=args.timeout,
                      cell_timeout_s=args.cell_timeout, scenario=args.scenario,
-                     max_output_mb=args.max_output_mb, use_sandbox=not args.no_sandbox)
+                     max_output_mb=args.max_output_mb, max_memory_mb=args.max_memory_mb,
+                     use_sandbox=not args.no_sandbox)
     except (ValueError, SandboxUnavailable) as exc:
         print(f"buildbuy exercises grade: {exc}", file=sys.stderr)
         return 2

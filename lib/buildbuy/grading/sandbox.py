@@ -10,6 +10,8 @@ checks of our own. Inside the sandbox the command
   own input at ``/input``, and nothing else of the host's file system;
 - can write only to ``/submission`` and ``/tmp``, two private in-memory file systems
   of at most :attr:`Limits.disk_bytes` each, which vanish when it ends;
+- has at most :attr:`Limits.memory_bytes` of address space per process, so a runaway
+  allocation is a ``MemoryError`` in the notebook, not a machine out of memory;
 - runs as user ``nobody`` (uid 65534) with every capability dropped, in its own user,
   PID, network, IPC, UTS and cgroup namespaces: ``/proc`` lists only its own
   processes, so the grader's command line and other runs are invisible; the network
@@ -96,6 +98,9 @@ class Limits:
         Bytes the command may write to stdout and stderr together.
     disk_bytes : int
         Size of each writable in-memory file system (``/submission``, ``/tmp``).
+    memory_bytes : int
+        Address space per process (``RLIMIT_AS``): past it an allocation fails with
+        ``MemoryError`` in the notebook instead of exhausting the machine.
     open_files : int
         Open file descriptors per process (``RLIMIT_NOFILE``).
     """
@@ -103,11 +108,12 @@ class Limits:
     wall_s: float = 300.0
     output_bytes: int = 64 * 2**20
     disk_bytes: int = 512 * 2**20
+    memory_bytes: int = 4 * 2**30
     open_files: int = 1024
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wall_s", positive("wall_s", self.wall_s))
-        for name in ("output_bytes", "disk_bytes", "open_files"):
+        for name in ("output_bytes", "disk_bytes", "memory_bytes", "open_files"):
             value = integer(name, getattr(self, name), minimum=1)
             object.__setattr__(self, name, value)
 
@@ -274,6 +280,7 @@ def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def _limit_resources(limits: Limits) -> None:  # runs in the child before exec
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
 
 
 class _Reader(threading.Thread):
