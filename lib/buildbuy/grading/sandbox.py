@@ -212,14 +212,19 @@ def read_only_paths() -> list[Path]:
     return sorted(out)
 
 
+#: the sandbox's /etc/hosts: its own loopback under the usual names
+HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n"
+
+
 def bwrap_arguments(argv: Sequence[str], *, input_dir: Path | None,
-                    limits: Limits = Limits(),
-                    env: Mapping[str, str] | None = None) -> list[str]:
+                    limits: Limits = Limits(), env: Mapping[str, str] | None = None,
+                    hosts_file: Path | None = None) -> list[str]:
     """bubblewrap's arguments (without the ``bwrap`` itself) to run ``argv`` sandboxed.
 
     ``input_dir`` is bound read-only at :data:`INPUT_DIR`; the command starts in
     :data:`WORK_DIR`. ``env`` is the command's whole environment (nothing else of the
-    grader's environment is passed on).
+    grader's environment is passed on). ``hosts_file`` (holding :data:`HOSTS`) becomes
+    ``/etc/hosts``, so ``localhost`` resolves to the sandbox's own loopback.
     """
     args = ["--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
@@ -229,6 +234,8 @@ def bwrap_arguments(argv: Sequence[str], *, input_dir: Path | None,
             args += ["--ro-bind", top, top]
     for extra in ("/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
         args += ["--ro-bind-try", extra, extra]
+    if hosts_file is not None:
+        args += ["--ro-bind", str(hosts_file), "/etc/hosts"]
     for path in read_only_paths():
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--dev", "/dev",
@@ -357,8 +364,11 @@ def run(argv: Sequence[str], *, input_dir: Path | None, limits: Limits = Limits(
     with contextlib.ExitStack() as stack:
         if sandbox:
             bwrap = check_available()
+            hosts = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "hosts"
+            hosts.write_text(HOSTS)
+            hosts.chmod(0o644)
             line, options = _command(bwrap, bwrap_arguments(
-                argv, input_dir=input_dir, limits=limits, env=full_env))
+                argv, input_dir=input_dir, limits=limits, env=full_env, hosts_file=hosts))
             fd = stack.enter_context(_args_file(options))
             cmd = [*line[:2], str(fd), *line[2:]]
             pass_fds, cwd, penv = (fd,), None, None
@@ -372,6 +382,14 @@ def run(argv: Sequence[str], *, input_dir: Path | None, limits: Limits = Limits(
                                 stderr=subprocess.PIPE, pass_fds=pass_fds, cwd=cwd, env=penv,
                                 start_new_session=True,
                                 preexec_fn=functools.partial(_limit_resources, limits))
+        out, err, killed = _watch(proc, limits, deadline=t0 + limits.wall_s)
+    return Outcome(None if killed else proc.returncode, bytes(out.head), err.tail_text(),
+                   killed, time.monotonic() - t0)
+
+
+def _watch(proc: subprocess.Popen[bytes], limits: Limits,
+           deadline: float) -> tuple[_Reader, _Reader, str | None]:
+    """Drain ``proc``'s output until it ends; kill it past ``deadline`` or the output cap."""
     printed = [0]
     flooded = threading.Event()
     lock = threading.Lock()
@@ -388,7 +406,6 @@ def run(argv: Sequence[str], *, input_dir: Path | None, limits: Limits = Limits(
     out.start()
     err.start()
     killed = None
-    deadline = t0 + limits.wall_s
     while proc.poll() is None:
         if flooded.is_set():
             killed = "output"
@@ -403,5 +420,4 @@ def run(argv: Sequence[str], *, input_dir: Path | None, limits: Limits = Limits(
     err.join(10)
     if killed is None and flooded.is_set():
         killed = "output"
-    return Outcome(None if killed else proc.returncode, bytes(out.head), err.tail_text(),
-                   killed, time.monotonic() - t0)
+    return out, err, killed
