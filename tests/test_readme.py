@@ -110,6 +110,11 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tracked files in a new folder (timestamps kept) and this checkout's venv."""
     if shutil.which("git") is None or not (REPO / ".git").exists():
         pytest.skip("needs a git checkout to know which files are tracked")
+    stamp = REPO / ".venv" / ".buildbuy-installed"
+    if not stamp.exists() or stamp.stat().st_mtime < (REPO / "pyproject.toml").stat().st_mtime:
+        # make in the copy would reinstall the shared venv, pointing it at the copy
+        pytest.fail("the venv is older than pyproject.toml: run `make venv` first (the copy "
+                    "borrows this checkout's .venv and must not reinstall it)")
     root = tmp_path_factory.mktemp("clone") / "buildbuy"
     for rel in _tracked_files():
         src = REPO / rel
