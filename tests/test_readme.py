@@ -54,6 +54,10 @@ GRADE = ".venv/bin/buildbuy exercises grade submissions/ --out grades.csv"
 _CLUSTER = ("a Dask cluster on several hosts (a head node named 'head', a shared /shared); "
             "tests/test_reports_robust.py runs the same --scheduler path on a local cluster")
 
+_ENDPOINT = ("needs that endpoint (the OpenAI API and a key, or a vLLM, TGI or Ollama server); "
+             "CI has neither the network nor a GPU. tests/test_audit.py runs the same command "
+             "line against the practice lab")
+
 #: every bash command of the README -> "run", "serve", or why it is skipped here
 COMMANDS: dict[str, str] = {
     LAB: "serve",
@@ -70,6 +74,15 @@ COMMANDS: dict[str, str] = {
         f"skip: {_CLUSTER}",
     ".venv/bin/buildbuy reports cohort.csv --out /shared/reports/q4 --scheduler tcp://head:8786":
         f"skip: {_CLUSTER}",
+    (".venv/bin/buildbuy audit https://api.openai.com/v1 --model gpt-4o-mini --api-key-env "
+     "OPENAI_API_KEY --concurrency 1,4,16 --requests 16 --prompt-tokens 128 --output-tokens 64 "
+     "--out audit_openai"): f"skip: {_ENDPOINT}",
+    (".venv/bin/buildbuy audit http://localhost:8000/v1 --model meta-llama/Llama-3.1-8B-Instruct "
+     "--gpu H100-SXM --tps-model llama-3.1-8b --out audit_vllm"): f"skip: {_ENDPOINT}",
+    ".venv/bin/buildbuy audit http://localhost:8080/v1 --model tgi --out audit_tgi":
+        f"skip: {_ENDPOINT}",
+    ".venv/bin/buildbuy audit http://localhost:11434/v1 --model llama3.1:8b --out audit_ollama":
+        f"skip: {_ENDPOINT}",
 }
 
 

@@ -25,6 +25,8 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
 - :mod:`buildbuy.reports`: per-learner reports at cohort scale.
 - :mod:`buildbuy.workshop`: the Voila dashboards for a workshop room.
 - :mod:`buildbuy.notebooks`: papermill execution with deterministic outputs.
+- :mod:`buildbuy.audit`: measure an OpenAI-compatible endpoint and name its bottleneck.
+- :mod:`buildbuy.lab`: the practice server with a hidden bottleneck (exercise 1).
 
 Every module is reachable after a bare ``import buildbuy`` (it is imported on first
 use, so ``import buildbuy`` itself stays fast)::
