@@ -30,8 +30,10 @@ __all__ = ["REPORT_FIELDS", "cost_charts", "ev_table", "html_table", "inputs_tab
 REPORT_FIELDS: tuple[str, ...] = (
     "monthly_tokens", "output_token_share", "annual_growth", "tokens_per_request",
     "peak_to_average", "max_ms_per_output_token", "api_model", "api_price_decline",
-    "self_host_model", "gpu", "hosting", "months_to_production_a", "months_to_production",
-    "opportunity_usd_per_month", "retrain_policy", "horizon_months", "discount_rate")
+    "api_discount", "api_refresh_months", "self_host_model", "gpu", "hosting",
+    "target_utilisation", "redundancy", "on_call_coverage", "downtime_usd_per_hour",
+    "months_to_production_a", "months_to_production", "opportunity_usd_per_month",
+    "retrain_policy", "horizon_months", "discount_rate")
 
 
 def number_text(x: float) -> str:
