@@ -151,7 +151,8 @@ def _coerce(name: str, field: Field, value: Any) -> Any:
 
 
 def _check_names(values: dict[str, Any]) -> None:
-    """Unknown GPU, model or API names are errors; so is a cloud GPU without a price.
+    """Unknown GPU, model, API or load-profile names are errors; so is a cloud GPU without
+    a price, and a peak the load profile cannot reach.
 
     Names are looked up as :mod:`buildbuy.data` looks them up everywhere
     (case-insensitive) and stored in their canonical spelling: ``gpu="h200"`` becomes
@@ -172,12 +173,15 @@ def _check_names(values: dict[str, Any]) -> None:
         values[field] = canonical
     from buildbuy import load_profile
 
-    profiles = load_profile.profile_names()
-    if values["load_profile"] not in profiles:
+    canonical = data.canonical_name("load_profiles", values["load_profile"])
+    if canonical is None:
+        profiles = load_profile.profile_names()
         close = suggest(values["load_profile"], profiles)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ScenarioError("load_profile", values["load_profile"],
-                            f"one of the profiles in data/load_profiles.csv{hint}")
+                            f"one of {', '.join(repr(p) for p in profiles)} (the profiles "
+                            f"in data/load_profiles.csv){hint}")
+    values["load_profile"] = canonical
     limit = load_profile.max_peak_to_average(values["load_profile"])
     if values["peak_to_average"] >= limit:
         raise ScenarioError("peak_to_average", values["peak_to_average"],
