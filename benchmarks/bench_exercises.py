@@ -6,7 +6,8 @@ another machine:
 - a cold check, which computes the scenario's comparison, against a warm check, which
   reads it from the per-scenario cache;
 - the build of ``exercises/`` (three notebooks, pure text work);
-- grading one submitted notebook (a fresh papermill process and kernel), against
+- grading one submitted notebook (a fresh papermill process and kernel, in its
+  bubblewrap sandbox), against grading it unsandboxed (``--no-sandbox``) and against
   executing the same notebook in-process with :func:`buildbuy.notebooks.execute`.
 """
 
@@ -30,7 +31,7 @@ def _time(fn, repeat: int = 1) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    from buildbuy import checks, exercises, notebooks, questions, scenarios
+    from buildbuy import checks, exercises, grading, notebooks, questions, scenarios
 
     s = scenarios.load("retail_search")
     questions._CACHE.clear()
@@ -50,9 +51,16 @@ def main() -> None:
         in_process = _time(lambda: notebooks.execute(exercises.SOLUTIONS_DIR / name,
                                                      Path(tmp) / "out.ipynb", cwd=tmp))
         with contextlib.redirect_stdout(io.StringIO()):
-            graded = _time(lambda: exercises.grade(root, Path(tmp) / "g.csv"))
-    print(f"one notebook ({name}): in-process execute {in_process:.1f} s, isolated grade "
-          f"{graded:.1f} s (isolation overhead {graded / in_process:.2f}x)")
+            bare = _time(lambda: grading.grade(root, Path(tmp) / "g.csv", use_sandbox=False))
+            try:
+                boxed = _time(lambda: grading.grade(root, Path(tmp) / "g.csv"))
+            except grading.SandboxUnavailable as exc:
+                boxed, why = float("nan"), str(exc).split(". ")[0]
+            else:
+                why = ""
+    print(f"one notebook ({name}): in-process execute {in_process:.1f} s, graded in a fresh "
+          f"process {bare:.1f} s ({bare / in_process:.2f}x), graded in its sandbox "
+          f"{boxed:.1f} s (sandbox overhead {boxed / bare:.2f}x) {why}".rstrip())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ parameters cell so they take seconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import nbformat
@@ -125,3 +126,41 @@ def test_resume_skips_up_to_date_learners_and_force_redoes_them(real_run: dict) 
                      "--force"])
     assert [r["status"] for r in _summary(out)] == ["ok", "ok", "invalid", "invalid"]
     assert html.stat().st_mtime_ns > before
+
+
+def test_pages_render_offline(real_run: dict) -> None:
+    """No script, style or image from another host (require.js, MathJax, mermaid, fonts):
+    the pages open offline and tell no third party who read them."""
+    from reports_helpers import external_urls
+
+    out = real_run["out"]
+    pages = [out / f"{safe_id('ana')}.html", out / f"{safe_id(HOSTILE_ID)}.html",
+             out / "index.html"]
+    for page in pages:
+        text = page.read_text()
+        assert external_urls(text) == [], page.name
+        assert "<script src=" not in text
+
+
+def test_report_numbers_and_tables_are_for_people(real_run: dict) -> None:
+    from buildbuy import scenarios
+
+    html = (real_run["out"] / f"{safe_id('ana')}.html").read_text()
+    tokens = scenarios.load("retail_search").monthly_tokens
+    assert f"{tokens:,.0f}" in html  # 40,000,000,000-style, never 40000000000.0
+    assert not re.search(r">\s*-?\d{5,}\.\d+\s*<", html)  # no raw float in a cell
+    assert "...</td>" not in html and "…</td>" not in html  # sources shown whole
+    ev = html[html.index("ΔEBITDA x EV/EBITDA") - 400:]
+    ev = ev[:ev.index("</table>")]
+    assert "<td>ΔEBITDA x EV/EBITDA</td>" in ev  # rows named by method, no 0/1/2
+    assert not re.search(r"<th>\d</th>", ev)
+    assert re.search(r"<td>\$\d[\d.,]*[kMB]?</td>", ev)  # dollars formatted
+
+
+def test_index_names_roster_time_and_horizons(real_run: dict) -> None:
+    page = (real_run["out"] / "index.html").read_text()
+    assert "roster <code>roster.csv</code>" in page
+    assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)
+    assert "TCO A (over the horizon)" in page and "3-year savings (month 36)" in page
+    rows = _summary(real_run["out"])
+    assert [r["horizon_months"] for r in rows[:2]] == ["36", "24"]

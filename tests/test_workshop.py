@@ -95,3 +95,31 @@ def test_cli_prepares_and_reports_bad_input(tmp_path: Path, capsys: pytest.Captu
     assert "scenario='nobody' is invalid" in capsys.readouterr().err
     assert cli.main(["workshop", "--set", "no_equals_sign", "--out", str(tmp_path)]) == 2
     assert "--set='no_equals_sign' is invalid" in capsys.readouterr().err
+
+
+def test_a_bad_page_persona_shows_the_library_message_and_keeps_the_rooms(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[dict] = []
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda obj, raw=False: shown.append(obj))
+    monkeypatch.setenv("QUERY_STRING", "persona=<b>bogus</b>")
+    got = workshop.load_scenario("hospital_notes")
+    assert got.to_dict() == scenarios.load("hospital_notes").to_dict()
+    (bundle,) = shown
+    assert "scenario='<b>bogus</b>' is invalid: must be a persona name" in bundle["text/plain"]
+    assert "Showing hospital_notes instead" in bundle["text/plain"]
+    assert "<b>bogus</b>" not in bundle["text/html"]  # the address is escaped
+    assert "&lt;b&gt;bogus&lt;/b&gt;" in bundle["text/html"]
+    monkeypatch.setenv("QUERY_STRING", "")
+    with pytest.raises(ValueError, match="overrides=5 is invalid"):
+        workshop.load_scenario("hospital_notes", 5)  # the notebook's own bad value raises
+
+
+def test_out_pointing_at_a_file_is_a_clear_error(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "taken.txt"
+    target.write_text("x")
+    assert cli.main(["workshop", "--out", str(target)]) == 2
+    assert "must be a folder for the dashboards (this path is a file)" in capsys.readouterr().err

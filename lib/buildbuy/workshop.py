@@ -12,7 +12,15 @@ PERSONA=hospital_notes`` runs it and then serves the folder.
 Inside a served page, the URL can switch persona without restarting the
 server: ``.../01_physics_of_build_vs_buy.ipynb?persona=retail_search``.
 :func:`load_scenario` reads that query string (Voilà puts it in the kernel's
-``QUERY_STRING`` environment variable).
+``QUERY_STRING`` environment variable). A persona that does not load shows the
+library's message at the top of the page and the page goes on with the persona it
+was prepared for: Voilà itself would only say "There was an error when executing
+cell [3]" (``make workshop`` hides tracebacks from the room).
+
+Each page is a live kernel. ``make workshop`` has Voilà cull a kernel whose page
+is closed after :data:`CULL_IDLE_S` seconds without activity, checking every
+:data:`CULL_INTERVAL_S` seconds; a kernel whose page is still open is never culled
+(``cull_connected=False``), so a learner who pauses keeps their state.
 
 Examples
 --------
@@ -26,6 +34,7 @@ True
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -40,10 +49,15 @@ from buildbuy import scenarios
 from buildbuy._validate import bad
 from buildbuy.paths import REPO_ROOT
 
-__all__ = ["cli_main", "dashboard_paths", "load_scenario", "persona_from_query", "prepare"]
+__all__ = ["CULL_IDLE_S", "CULL_INTERVAL_S", "cli_main", "dashboard_paths", "load_scenario",
+           "persona_from_query", "prepare"]
 
 #: Where ``make workshop`` writes the prepared dashboards.
 DEFAULT_OUT = REPO_ROOT / "build" / "workshop"
+#: a closed page's kernel (about 0.22 GB) is shut down after this many idle seconds
+CULL_IDLE_S = 300
+#: how often Voilà looks for such kernels, in seconds
+CULL_INTERVAL_S = 60
 
 
 def dashboard_paths() -> list[Path]:
@@ -64,7 +78,7 @@ def persona_from_query(query_string: str) -> str | None:
 
 
 def load_scenario(scenario: str = "bank_support",
-                  overrides: Mapping[str, Any] | None = None) -> scenarios.Scenario:
+                  overrides: Mapping[str, Any] | None = None) -> Any:
     """Load the dashboard's scenario; a ``?persona=`` in the Voilà page URL wins.
 
     Parameters
@@ -77,15 +91,32 @@ def load_scenario(scenario: str = "bank_support",
     Raises
     ------
     ValueError
-        From :func:`buildbuy.scenarios.load`, naming the persona or field.
+        From :func:`buildbuy.scenarios.from_parameters`, naming the persona or field,
+        when the notebook's own parameters are bad. A bad ``?persona=`` does not
+        raise: the page shows the message and keeps ``scenario``.
 
     Examples
     --------
     >>> load_scenario("hospital_notes", {"horizon_months": 24}).horizon_months
     24
     """
-    chosen = persona_from_query(os.environ.get("QUERY_STRING", "")) or scenario
-    return scenarios.load(chosen, **dict(overrides or {}))
+    asked = persona_from_query(os.environ.get("QUERY_STRING", ""))
+    if asked is not None:
+        try:
+            return scenarios.from_parameters(asked, overrides)
+        except ValueError as exc:
+            _show_problem(f"The page address asks for ?persona={asked}, which does not "
+                          f"load: {exc}. Showing {scenario} instead.")
+    return scenarios.from_parameters(scenario, overrides)
+
+
+def _show_problem(text: str) -> None:
+    """Show ``text`` (escaped) as a warning box in the page, and as plain text elsewhere."""
+    from IPython.display import display
+
+    box = ('<div style="border:1px solid #d4a72c;background:#fff8c5;padding:0.6em 1em">'
+           f"&#9888; {html.escape(text)}</div>")
+    display({"text/plain": text, "text/html": box}, raw=True)
 
 
 def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
@@ -119,11 +150,13 @@ def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
     as_path = Path(persona)
     if as_path.suffix in {".yaml", ".yml", ".json"}:
         persona = str(as_path.resolve())  # Voilà runs the kernel in out_dir
-    scenarios.load(persona, **dict(overrides or {}))  # fail early, with the field named
+    scenarios.from_parameters(persona, overrides)  # fail early, with the field named
     sources = dashboard_paths()
     if not sources:
         raise FileNotFoundError(f"no dashboard notebooks in {REPO_ROOT / 'notebooks/dashboards'}")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise bad("--out", str(out), "a folder for the dashboards (this path is a file)")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for src in sources:
@@ -141,7 +174,10 @@ def _override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise bad("--set", text, "KEY=VALUE, e.g. monthly_tokens=5e9")
-    return key, yaml.safe_load(value)
+    try:
+        return key, yaml.safe_load(value)
+    except yaml.YAMLError:
+        return key, value  # plain text; the scenario check says what the field needs
 
 
 def cli_main(argv: Sequence[str] | None = None) -> int:
@@ -159,7 +195,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     try:
         overrides = dict(_override(o) for o in args.overrides)
         paths = prepare(args.persona, args.out, overrides=overrides)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, OSError) as exc:
         print(f"buildbuy workshop: {exc}", file=sys.stderr)
         return 2
     for path in paths:

@@ -162,6 +162,9 @@ def run_reports(
         raise RosterError(f"roster={str(roster)!r} is invalid: must have at least one learner "
                           "row below the header")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out={str(out)!r} is invalid: must be a folder for the reports "
+                         "(this path is an existing file)")
     out.mkdir(parents=True, exist_ok=True)
     state.remove_stale_temps(out)
 
@@ -194,7 +197,7 @@ def run_reports(
 
     ordered = [rows[x.row] for x in learners]
     index.write_summary(out, ordered)
-    index.write_index(out, ordered)
+    index.write_index(out, ordered, roster=Path(roster).name)
     return Summary(ordered, out, round(time.perf_counter() - t0, 3))
 
 
