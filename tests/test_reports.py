@@ -266,7 +266,7 @@ def test_index_cuts_very_long_names_and_keeps_them_whole_in_the_title() -> None:
     rows[1] = {**rows[1], "learner_name": long_name + "<b>", "learner_id": "x" * 2000}
     page = index.render_index(rows)
     assert "<b>" not in page.replace("<b>Payback</b>", "").replace(
-        "<b>3-year savings</b>", "").replace("<b>TCO A</b>", "").replace("<b>TCO B</b>", "")
+        "<b>NPV gap</b>", "").replace("<b>TCO A</b>", "").replace("<b>TCO B</b>", "")
     cut = re.search(r'<span title="(Ms [^"]+)">([^<]+)</span>', page)
     assert cut is not None
     assert cut.group(1).endswith("&lt;b&gt;") and len(cut.group(1)) > 2000  # whole, escaped
@@ -277,7 +277,7 @@ def test_index_cuts_very_long_names_and_keeps_them_whole_in_the_title() -> None:
 
 def test_index_states_the_horizon_of_each_column() -> None:
     page = index.render_index(_rows())
-    for head in ("3-year savings (month 36)", "horizon (months)", "TCO A (over the horizon)",
+    for head in ("NPV gap, B over A (after tax)", "horizon (months)", "TCO A (over the horizon)",
                  "TCO B (over the horizon)"):
         assert f"<th>{head}</th>" in page
     assert "horizon_months" in index.FIGURE_COLUMNS

@@ -150,9 +150,9 @@ def test_report_numbers_and_tables_are_for_people(real_run: dict) -> None:
     assert f"{tokens:,.0f}" in html  # 40,000,000,000-style, never 40000000000.0
     assert not re.search(r">\s*-?\d{5,}\.\d+\s*<", html)  # no raw float in a cell
     assert "...</td>" not in html and "…</td>" not in html  # sources shown whole
-    ev = html[html.index("ΔEBITDA x EV/EBITDA") - 400:]
+    ev = html[html.index("DCF over the horizon") - 400:]
     ev = ev[:ev.index("</table>")]
-    assert "<td>ΔEBITDA x EV/EBITDA</td>" in ev  # rows named by method, no 0/1/2
+    assert "<td>EV/EBITDA multiple</td>" in ev  # rows named by method, no 0/1/2
     assert not re.search(r"<th>\d</th>", ev)
     assert re.search(r"<td>\$\d[\d.,]*[kMB]?</td>", ev)  # dollars formatted
 
@@ -161,6 +161,6 @@ def test_index_names_roster_time_and_horizons(real_run: dict) -> None:
     page = (real_run["out"] / "index.html").read_text()
     assert "roster <code>roster.csv</code>" in page
     assert re.search(r"generated \d{4}-\d\d-\d\d \d\d:\d\d UTC", page)
-    assert "TCO A (over the horizon)" in page and "3-year savings (month 36)" in page
+    assert "TCO A (over the horizon)" in page and "NPV gap, B over A (after tax)" in page
     rows = _summary(real_run["out"])
     assert [r["horizon_months"] for r in rows[:2]] == ["36", "24"]

@@ -23,8 +23,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["REPORT_FIELDS", "cost_charts", "html_table", "inputs_table",
-           "number_text", "value_text", "valuation_table"]
+__all__ = [
+    "REPORT_FIELDS",
+    "cost_charts",
+    "html_table",
+    "inputs_table",
+    "number_text",
+    "valuation_table",
+    "value_text",
+]
 
 #: the scenario fields the report's inputs table shows (plus any field overridden)
 REPORT_FIELDS: tuple[str, ...] = (
@@ -88,8 +95,10 @@ def valuation_table(decision: Any) -> pd.DataFrame:
     """The decision record's valuation methods, dollars formatted, with each one's basis,
     indexed by method (``decision.valuation.table``: ``method``, ``value_usd``, ``basis``)."""
     from buildbuy.decision import format_value
+    from buildbuy.valuation import METHOD_LABELS
 
     t = decision.valuation.table.copy()
+    t["method"] = t["method"].map(METHOD_LABELS)
     t["value_usd"] = t["value_usd"].map(lambda v: format_value(float(v), "usd"))
     return t.rename(columns={"value_usd": "value"}).set_index("method")[["value", "basis"]]
 
