@@ -8,8 +8,9 @@
 #   make notebooks  re-execute the committed lesson notebooks (deterministic outputs)
 #   make exercises  regenerate exercises/ from solutions/
 #   make reports    per-learner reports for the example roster into build/reports/
-#   make workshop   serve the code-free lesson dashboards with Voila
-#                   (PERSONA=bank_support|hospital_notes|retail_search, HOST, PORT, TOKEN)
+#   make workshop   serve the code-free lesson and exercise dashboards with Voila
+#                   (PERSONA=bank_support|hospital_notes|retail_search, HOST, PORT, TOKEN,
+#                   ANSWERS: where learners' form answers are saved, default build/answers)
 
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -22,6 +23,7 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8866
 TOKEN   ?=
 WORKSHOP_DIR := build/workshop
+ANSWERS ?= build/answers
 
 # Jupyter servers refuse to run as root unless told; CI containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -76,10 +78,12 @@ exercises: $(STAMP)
 reports: $(STAMP)
 	$(BIN)/buildbuy reports data/roster_example.csv --out build/reports
 
-## Serve one code-free dashboard per lesson, starting from PERSONA, with Voila.
+## Serve one code-free dashboard per lesson and one no-code form per exercise, starting
+## from PERSONA, with Voila. Learners' answers go to ANSWERS/<learner>/ (grade them with
+## `buildbuy exercises grade $(ANSWERS) --out grades.csv`).
 ## A room: make workshop HOST=0.0.0.0 TOKEN=<a shared word> PERSONA=hospital_notes
 workshop: $(STAMP)
-	$(BIN)/buildbuy workshop --persona $(PERSONA) --out $(WORKSHOP_DIR)
+	$(BIN)/buildbuy workshop --persona $(PERSONA) --out $(WORKSHOP_DIR) --answers-dir $(ANSWERS)
 	$(BIN)/voila --no-browser --Voila.ip=$(HOST) --port=$(PORT) \
 	  $(if $(TOKEN),--token=$(TOKEN),) --show_tracebacks=False \
 	  --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=3600 \

@@ -21,7 +21,10 @@ fresh papermill process and kernel, with a time limit per cell and per notebook,
 then reads back the check records (see :mod:`buildbuy.checks`) and re-checks
 each recorded answer in the grading process, so a forged "correct" does not
 count. A broken notebook (raises, loops, deletes files, invalid JSON) fails only
-its own rows.
+its own rows. The no-code track's answers file (``<exercise>.answers.json``, see
+:mod:`buildbuy.forms`) is copied in with the notebook: its form cell reads it and
+records the answers as the code track does; an answered record of a question
+counts over a later unanswered one.
 
 Command line (``buildbuy exercises ...`` or ``python -m buildbuy exercises ...``)::
 
@@ -285,7 +288,35 @@ def _records(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for out in cell.get("outputs", []) if isinstance(cell, dict) else []:
             rec = out.get("data", {}).get(RECORD_MIME) if isinstance(out, dict) else None
             if isinstance(rec, dict) and isinstance(rec.get("question"), str):
-                found[rec["question"]] = rec  # the last run of a question wins
+                found[rec["question"]] = _later(found.get(rec["question"]), rec)
+    return found
+
+
+def _later(earlier: dict[str, Any] | None, rec: dict[str, Any]) -> dict[str, Any]:
+    """The record that counts when a question was checked twice: the later one, unless
+    it is unanswered and the earlier one is not (the no-code form runs before the code
+    steps, whose blank placeholders must not undo its answers)."""
+    if earlier is not None and rec.get("answer") is None and earlier.get("answer") is not None:
+        return earlier
+    return rec
+
+
+def _companions(path: Path, exercise: str, root: Path) -> dict[str, Path]:
+    """The files a submission's run needs beside it: its no-code answers
+    (``<exercise>.answers.json``) and the scenario file the form may have written,
+    found as ``<learner>/<exercise>.<kind>.json`` or, flat, ``<stem>.<kind>.json``.
+    Returns {name in the run's folder: source}; symbolic links are never followed."""
+    from buildbuy.forms.answers import SUFFIX
+
+    nested = len(path.relative_to(root).parts) > 1
+    found: dict[str, Path] = {}
+    for suffix in (SUFFIX, ".scenario.json"):
+        candidates = [path.with_name(path.stem + suffix)]
+        if nested:
+            candidates.insert(0, path.with_name(exercise + suffix))
+        src = next((c for c in candidates if c.is_file() and not c.is_symlink()), None)
+        if src is not None:
+            found[exercise + suffix] = src
     return found
 
 
@@ -339,14 +370,19 @@ def _reason(stderr: str) -> str | None:
 
 
 def _run_one(path: Path, *, timeout_s: float, cell_timeout_s: float,
-             parameters: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """Execute one submission in isolation; return (executed notebook JSON, failure reason)."""
+             parameters: dict[str, Any], companions: dict[str, Path] | None = None
+             ) -> tuple[dict[str, Any] | None, str | None]:
+    """Execute one submission in isolation; return (executed notebook JSON, failure reason).
+
+    ``companions`` ({name: source}) are copied into the run's working folder first."""
     with tempfile.TemporaryDirectory(prefix="buildbuy-grade-") as tmp:
         work = Path(tmp) / "work"
         work.mkdir()
         src = Path(tmp) / "submission.ipynb"
         dst = Path(tmp) / "executed.ipynb"
         shutil.copyfile(path, src)
+        for name, source in (companions or {}).items():
+            shutil.copyfile(source, work / name, follow_symlinks=False)
         cmd = [sys.executable, "-m", "papermill", str(src), str(dst), "--cwd", str(work),
                "-k", "python3", "--execution-timeout", str(int(cell_timeout_s)),
                "--no-progress-bar", "--no-log-output", "--no-report-mode"]
@@ -384,7 +420,9 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
     submissions_dir : path
         ``<dir>/<learner>/<exercise>.ipynb`` (learner = folder name) or
         ``<dir>/<learner>_<exercise>.ipynb`` (learner = file stem). The exercise is read
-        from the notebook's ``metadata.buildbuy.exercise``, else from the file name.
+        from the notebook's ``metadata.buildbuy.exercise``, else from the file name. A
+        no-code answers file beside it (``<learner>/<exercise>.answers.json``, or flat
+        ``<learner>_<exercise>.answers.json``) goes into the run with it.
     out_csv : path
         One row per learner per question: learner, exercise, question, status, message.
     timeout_s, cell_timeout_s : float
@@ -421,7 +459,8 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
                                  f"{path.name}: not one of the course exercises"))
             continue
         nb, reason = _run_one(path, timeout_s=timeout_s, cell_timeout_s=cell_timeout_s,
-                              parameters=params)
+                              parameters=params,
+                              companions=_companions(path, exercise, root))
         records = _records(nb) if nb is not None else {}
         failure = reason or (_first_error(nb) if nb is not None else None)
         if nb is None and reason is None:
