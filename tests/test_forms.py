@@ -409,3 +409,39 @@ def test_grader_grades_form_answers_in_notebook_and_room_layouts(tmp_path: Path)
         assert rows[learner, "ex2_tco_b_usd"]["status"] == "not_answered"
     assert rows[pia, "ex2_tco_b_usd"]["status"] == "correct"  # against hospital_notes
     assert rows[pia, "ex2_recommendation"]["status"] == "not_answered"
+
+
+# --- "what you need": the facts under a field ----------------------------------------------------
+
+def test_facts_are_listed_for_existing_questions_and_compute_for_every_persona(
+        scenarios_by_persona: dict) -> None:
+    from buildbuy.forms import inputs
+
+    assert set(inputs.INPUTS) <= set(questions.QUESTIONS), "facts of a question that is gone"
+    for S in scenarios_by_persona.values():
+        for qid in inputs.INPUTS:
+            table = inputs.facts_html(qid, S)
+            assert table and table.count("<tr>") >= 2, qid
+
+
+def test_facts_open_folded_and_fill_on_first_open(tmp_path: Path) -> None:
+    from buildbuy import data
+
+    S = scenarios.load("hospital_notes")
+    form = forms.exercise_form("01_bottleneck_audit", S, folder=tmp_path)
+    field = form.fields["p1_kv_cache_gb"]
+    body = field.facts.children[0]
+    assert field.facts.selected_index is None and body.value == ""
+    field.facts.selected_index = 0
+    m = data.get_model(S.self_host_model)
+    assert f"<td>layers</td><td>{m.n_layers}</td>" in body.value
+    assert f"<td>{S.tokens_per_request:,}</td>" in body.value
+    rows = form.fields["ex1_model_error_pct"]
+    rows.facts.selected_index = 0
+    n = len(data.load_table("measured_decode").query(
+        "model == @S.self_host_model and gpu == @data.get_gpu(@S.gpu).name"))
+    assert rows.facts.children[0].value.count("<tr>") == n + 1 > 2
+    # a question with no facts listed shows no "What you need"
+    tco = forms.exercise_form("02_three_year_tco", S, folder=tmp_path)
+    assert tco.fields["p2_break_even_monthly_tokens"].facts_widget() is None
+    assert not hasattr(tco.fields["p2_break_even_monthly_tokens"], "facts")

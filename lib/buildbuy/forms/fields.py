@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as w
 
 from buildbuy._validate import bad
-from buildbuy.forms import glossary
+from buildbuy.forms import glossary, inputs
 from buildbuy.forms.parse import format_number, parse_number
 
 __all__ = ["ChoiceField", "Field", "MemoField", "NumberField", "make_field", "prompt_html"]
@@ -82,6 +82,27 @@ class Field:
         self.box.add_class("buildbuy-field")
         self.box.add_class(f"buildbuy-field-{question.id}")
 
+    def facts_widget(self) -> w.Accordion | None:
+        """"What you need": the question's facts (:mod:`buildbuy.forms.inputs`), folded.
+
+        Computed when first opened, so a form opens fast; ``None`` when the question
+        lists no facts."""
+        if self.question.id not in inputs.INPUTS:
+            return None
+        body = w.HTML(layout=_WIDE)
+        self.facts = w.Accordion(children=[body], titles=("What you need",),
+                                 selected_index=None, layout=_WIDE)
+
+        def fill(change: Mapping[str, Any]) -> None:
+            if change["new"] is not None and not body.value:
+                try:
+                    body.value = inputs.facts_html(self.question.id, self.scenario) or ""
+                except ValueError as exc:  # the library could not compute them
+                    body.value = f"<i>Not available: {html.escape(str(exc))}</i>"
+
+        self.facts.observe(fill, names="selected_index")
+        return self.facts
+
     def stored(self) -> Any:
         """The JSON value the answers file keeps for this field (``None`` = blank)."""
         raise NotImplementedError
@@ -128,6 +149,7 @@ class NumberField(Field):
         rule = glossary.rule_text(q, scenario)
         if rule:
             parts.append(_help(rule))
+        parts += [f for f in [self.facts_widget()] if f is not None]
         parts += [w.HBox([self.input, unit, self.check_button]), tol, self.status]
         self.box.children = parts
 
@@ -167,6 +189,7 @@ class ChoiceField(Field):
         rule = glossary.rule_text(q, scenario)
         if rule:
             parts.append(_help(rule))
+        parts += [f for f in [self.facts_widget()] if f is not None]
         parts += [w.HBox([self.input, self.check_button]), self.status]
         self.box.children = parts
 
