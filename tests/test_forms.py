@@ -445,3 +445,33 @@ def test_facts_open_folded_and_fill_on_first_open(tmp_path: Path) -> None:
     tco = forms.exercise_form("02_three_year_tco", S, folder=tmp_path)
     assert tco.fields["p2_break_even_monthly_tokens"].facts_widget() is None
     assert not hasattr(tco.fields["p2_break_even_monthly_tokens"], "facts")
+
+
+def _fact(rows: list, start: str) -> float:
+    value = next(v for what, v, _ in rows if what.startswith(start))
+    return float(value.replace(",", ""))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_facts_suffice_for_a_calculator(persona: str, scenarios_by_persona: dict) -> None:
+    """Answers worked out from the listed facts alone, as a learner with a calculator would,
+    pass the same checks: the facts are complete, and they are the library's."""
+    from buildbuy.forms import inputs
+
+    S = scenarios_by_persona[persona]
+    kv = inputs.facts("p1_kv_cache_gb", S)
+    kv_gb = (2 * _fact(kv, "layers") * _fact(kv, "KV heads") * _fact(kv, "head dimension")
+             * _fact(kv, "bytes per value") * _fact(kv, "tokens per request") / 1e9)
+    step = inputs.facts("p1_decode_step_ms", S)
+    gb = _fact(step, "weights read") + _fact(step, "KV cache read")
+    step_ms = (gb / (_fact(step, "share of that bandwidth") * _fact(step, "H100") * 1e3) * 1e3
+               + _fact(step, "fixed cost per step")
+               + _fact(step, "layers") * _fact(step, "fixed cost per layer"))
+    ceilings = inputs.facts("ex1_binding", S)
+    binding = min(ceilings, key=lambda r: float(r[1].replace(",", "")))[0].replace(" ", "_")
+    _, rows = inputs.facts("ex2_tco_a_usd", S)
+    tco_a = sum(float(r[1].replace(",", "")) for r in rows)
+    for qid, answer in (("p1_kv_cache_gb", kv_gb), ("p1_decode_step_ms", step_ms),
+                        ("ex1_binding", binding), ("ex2_tco_a_usd", tco_a)):
+        result = checks.check(qid, answer, scenario=S)
+        assert result.correct, (persona, qid, answer, result.message)

@@ -11,7 +11,8 @@ binding ceiling, the table holds it).
 
 A question without an entry here shows no table: its prompt, unit and rule are its
 guide. ``p2_break_even_monthly_tokens`` (a scan over volumes) is one: it needs the
-code track or lesson 2's panel.
+code track or lesson 2's panel. ``tests/test_forms.py`` works some answers out from the
+listed facts alone, as a learner with a calculator would, to prove they suffice.
 
 Examples
 --------
@@ -56,6 +57,25 @@ def _kv(s: Any) -> list[Row]:
             ("tokens per request", _n(s.tokens_per_request), "tokens")]
 
 
+def _decode_step(s: Any) -> list[Row]:
+    """The terms of the modelled batch-1 step: bytes read / bandwidth reached + fixed costs."""
+    from buildbuy import data, tps
+
+    m, g, cal = data.get_model(s.self_host_model), data.get_gpu(s.gpu), tps.CALIBRATION
+    return [("weights read per step (bf16, all but the input embedding table)",
+             _n(tps.streamed_params(m) * 2 / 1e9, 6), "GB"),
+            (f"KV cache read per step ({s.tokens_per_request:,} tokens of context)",
+             _n(tps.kv_bytes_per_token(m, "bf16") * s.tokens_per_request / 1e9, 6), "GB"),
+            (f"{g.name} memory bandwidth (datasheet)", _n(g.bandwidth_tbps), "TB/s"),
+            ("share of that bandwidth a decode step reaches (fitted)",
+             f"{cal.bandwidth_efficiency:.4f}", ""),
+            ("fixed cost per step", f"{cal.step_overhead_ms:.4f}", "ms"),
+            ("fixed cost per layer", f"{cal.layer_overhead_ms:.4f}", "ms"),
+            ("layers", _n(m.n_layers), ""),
+            ("at batch 1 the step is memory-bound", "bytes / (share x bandwidth) + fixed costs",
+             "")]
+
+
 def _weights_and_gpu(s: Any) -> list[Row]:
     from buildbuy import data, tps
 
@@ -64,9 +84,7 @@ def _weights_and_gpu(s: Any) -> list[Row]:
             ("active parameters", _n(m.active_params_b), "billion"),
             (f"{g.name} memory bandwidth (datasheet)", _n(g.bandwidth_tbps), "TB/s"),
             (f"{g.name} bf16 compute (datasheet, dense)", _n(g.bf16_dense_tflops), "TFLOP/s"),
-            ("FLOPs per token", "2 x active parameters", ""),
-            ("the modelled step", "reads at about 90% of datasheet bandwidth, plus a small "
-             "fixed cost per layer and per step (lesson 1)", "")]
+            ("FLOPs per token", "2 x active parameters", "")]
 
 
 def _max_batch(s: Any) -> list[Row]:
@@ -197,7 +215,7 @@ def _ebitda(s: Any) -> Table:
 #: Question id -> the facts it works from, for the learner's scenario.
 INPUTS: dict[str, Callable[[Any], list[Row] | Table]] = {
     "p1_kv_cache_gb": _kv,
-    "p1_decode_step_ms": _weights_and_gpu,
+    "p1_decode_step_ms": _decode_step,
     "p1_bound_batch1": _weights_and_gpu,
     "p1_max_batch": _max_batch,
     "ex1_model_error_pct": _model_rows,
