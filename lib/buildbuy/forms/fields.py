@@ -29,6 +29,8 @@ from buildbuy.forms.parse import format_number, parse_number
 __all__ = ["ChoiceField", "Field", "MemoField", "NumberField", "make_field", "prompt_html"]
 
 _WIDE = w.Layout(width="100%")
+#: The first entry of every menu: nothing chosen yet.
+CHOOSE = "(choose one)"
 _S_FIELD = re.compile(r"`S\.(\w+)`")
 _CODE = re.compile(r"`([^`]+)`")
 
@@ -177,8 +179,9 @@ class ChoiceField(Field):
     def __init__(self, question: Any, scenario: Any) -> None:
         super().__init__(question, scenario)
         q = question
-        self.input = w.Dropdown(options=[("(choose one)", None)] + [
-            (c.replace("_", " "), c) for c in q.choices], value=None,
+        # "" stands for "not chosen": a None option shows as a blank menu in the browser
+        self.input = w.Dropdown(options=[(CHOOSE, "")] + [
+            (c.replace("_", " "), c) for c in q.choices], value="",
             layout=w.Layout(width="320px"))
         self.input.add_class("buildbuy-input")
         items = "".join(f"<li><b>{html.escape(c.replace('_', ' '))}</b>: "
@@ -194,14 +197,14 @@ class ChoiceField(Field):
         self.box.children = parts
 
     def stored(self) -> Any:
-        return self.input.value
+        return self.input.value or None
 
     def restore(self, value: Any) -> None:
         if value in self.question.choices:
             self.input.value = value
 
     def answer(self) -> Any:
-        return self.input.value
+        return self.input.value or None
 
 
 #: Empty risk rows offered by the memo form (blank rows are ignored).
@@ -235,8 +238,8 @@ class MemoField(Field):
         self.title = w.Text(placeholder="Title", layout=_WIDE)
         self.problem = area("Business problem: what hurts, for whom, in numbers")
         self._strategies = tuple(STRATEGIES)
-        self.strategy = w.Dropdown(options=[("(choose one)", None)] + [
-            (s, s) for s in STRATEGIES], value=None, layout=w.Layout(width="320px"))
+        self.strategy = w.Dropdown(options=[(CHOOSE, "")] + [
+            (s, s) for s in STRATEGIES], value="", layout=w.Layout(width="320px"))
         self.rationale = {key: area(f"Rationale, {label}", 2)
                           for key, label in memo.RATIONALE_LABELS.items()}
         self.impact = area("Financial impact: your reading of the figures (the table is added "
@@ -270,7 +273,7 @@ class MemoField(Field):
     def _fields(self) -> dict[str, Any]:
         return {
             "title": self.title.value, "problem": self.problem.value,
-            "strategy": self.strategy.value,
+            "strategy": self.strategy.value or None,
             "rationale": {k: a.value for k, a in self.rationale.items()},
             "impact": self.impact.value,
             "risks": [[r.value, m.value] for r, m in self.risks

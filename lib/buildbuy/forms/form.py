@@ -66,7 +66,9 @@ class ExerciseForm:
 
         self.exercise = exercise
         self.scenario = scenarios.load(scenario) if isinstance(scenario, str) else scenario
-        self.questions = questions.for_exercise(exercise)
+        # the exercise's steps first, then the practice questions, as in the notebook
+        self.questions = sorted(questions.for_exercise(exercise),
+                                key=lambda q: _group(q.id) != "Steps")
         self.fields: dict[str, Field] = {q.id: make_field(q, self.scenario)
                                          for q in self.questions}
         self.results: dict[str, checks.CheckResult] = {}
