@@ -337,7 +337,7 @@ def test_grade_forced_scenario_rechecks_against_it(tmp_path: Path,
     seen: list[dict] = []
 
     def fake_run(path: Path, *, timeout_s: float, cell_timeout_s: float,
-                 parameters: dict) -> tuple[dict, None]:
+                 parameters: dict, companions: dict | None = None) -> tuple[dict, None]:
         seen.append(parameters)
         rec = checks.check("p1_kv_cache_gb", answer, scenario=bank).to_record()
         return {"cells": [{"outputs": [{"data": {checks.RECORD_MIME: rec}}]}]}, None
