@@ -27,6 +27,8 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
   safe file names from learner ids.
 - :mod:`buildbuy.workshop`: the Voila dashboards for a workshop room.
 - :mod:`buildbuy.notebooks`: papermill execution with deterministic outputs.
+- :mod:`buildbuy.audit`: measure an OpenAI-compatible endpoint and name its bottleneck.
+- :mod:`buildbuy.lab`: the practice server with a hidden bottleneck (exercise 1).
 """
 
 from __future__ import annotations

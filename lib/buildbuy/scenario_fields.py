@@ -168,6 +168,12 @@ _FIELDS: dict[str, Field] = {
         "Anthropic rate-limits page, Tier 4, Claude Sonnet 4.x: 2,000,000 input tokens "
         "per minute (docs.anthropic.com/en/api/rate-limits, as tabulated 2026-06)",
         "workload", rng=_POS),
+    # ---- the live lab of exercise 1 (buildbuy.lab): the seed picks its hidden bottleneck
+    "lab_seed": _f(
+        0, "seed",
+        "Seed of the practice lab in exercise 1 (buildbuy.lab): picks its hidden "
+        "bottleneck and size; give each learner a different one.",
+        "course design: any whole number", "workload", kind=int, rng=_num(0)),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",

@@ -92,15 +92,19 @@ class Field:
         if self.question.id not in inputs.INPUTS:
             return None
         body = w.HTML(layout=_WIDE)
-        self.facts = w.Accordion(children=[body], titles=("What you need",),
+        title = inputs.TITLES.get(self.question.id, "What you need")
+        self.facts = w.Accordion(children=[body], titles=(title,),
                                  selected_index=None, layout=_WIDE)
 
         def fill(change: Mapping[str, Any]) -> None:
-            if change["new"] is not None and not body.value:
+            if change["new"] is not None and (not body.value
+                                              or body.value.startswith("<i>Not available")):
+                body.value = "<i>Working them out...</i>"
                 try:
                     body.value = inputs.facts_html(self.question.id, self.scenario) or ""
-                except ValueError as exc:  # the library could not compute them
-                    body.value = f"<i>Not available: {html.escape(str(exc))}</i>"
+                except Exception as exc:  # the library (or the lab) failed: say so, never raise
+                    body.value = (f"<i>Not available: {html.escape(type(exc).__name__)}: "
+                                  f"{html.escape(str(exc))}</i>")
 
         self.facts.observe(fill, names="selected_index")
         return self.facts

@@ -30,7 +30,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["INPUTS", "facts", "facts_html"]
+__all__ = ["INPUTS", "TITLES", "facts", "facts_html"]
 
 Row = tuple[str, str, str]  # (what, value, unit)
 Table = tuple[list[str], list[list[str]]]  # (header, rows), for a monthly or per-row table
@@ -212,8 +212,34 @@ def _ebitda(s: Any) -> Table:
             [[_n(y), _usd(row["A"]), _usd(row["B"])] for y, row in t.iterrows()])
 
 
+#: Audits of the practice lab already run in this process, by (seed, model, GPU): the two
+#: lab questions share one run, and reopening a table does not audit again.
+_LAB_REPORTS: dict[tuple[int, str, str], Any] = {}
+
+
+def _lab_audit(s: Any) -> str:
+    """Audit the scenario's practice lab (:mod:`buildbuy.lab`) as step 6 does, and show the
+    measurements and the audit's evidence (the lab runs in this process for a few seconds,
+    on 127.0.0.1 only, and is stopped at once)."""
+    from buildbuy import audit
+    from buildbuy.lab import exercise
+
+    key = (int(s.lab_seed), str(s.self_host_model), str(s.gpu))
+    if key not in _LAB_REPORTS:
+        with exercise.start_for(s, max_seconds=120.0) as server:
+            _LAB_REPORTS[key] = audit.audit(server.url, model=server.model,
+                                            **exercise.AUDIT_SETTINGS)
+    report = _LAB_REPORTS[key]
+    lines = report.csv_text().splitlines()
+    head = [c.replace("_", " ") for c in lines[0].split(",")]
+    rows = [ln.split(",") for ln in lines[1:]]
+    evidence = "".join(f"<li>{html.escape(x)}</li>" for x in report.verdict.evidence)
+    return (_table_html(head, rows) + "<p style='margin:4px 0 0'>The audit of your lab "
+            f"(seed {key[0]}), in the lab's own time. Its evidence:</p><ul>{evidence}</ul>")
+
+
 #: Question id -> the facts it works from, for the learner's scenario.
-INPUTS: dict[str, Callable[[Any], list[Row] | Table]] = {
+INPUTS: dict[str, Callable[[Any], list[Row] | Table | str]] = {
     "p1_kv_cache_gb": _kv,
     "p1_decode_step_ms": _decode_step,
     "p1_bound_batch1": _weights_and_gpu,
@@ -224,6 +250,8 @@ INPUTS: dict[str, Callable[[Any], list[Row] | Table]] = {
     "ex1_ceiling_tokens_per_s": _ceilings("production"),
     "ex1_usd_per_1k_tokens": _replica_cost,
     "ex1_api_quota_month": _quota,
+    "ex1_lab_binding": _lab_audit,
+    "ex1_lab_ceiling_tokens_per_s": _lab_audit,
     "ex2_tco_a_usd": _by_category,
     "ex2_tco_b_usd": _by_category,
     "ex2_payback_months": _monthly,
@@ -235,23 +263,34 @@ INPUTS: dict[str, Callable[[Any], list[Row] | Table]] = {
 }
 
 
-def facts(question_id: str, scenario: Any) -> list[Row] | Table | None:
-    """The facts question ``question_id`` works from for ``scenario`` (``None``: none listed)."""
+#: The folded section's title where it is more than a table (default "What you need").
+TITLES: dict[str, str] = {
+    "ex1_lab_binding": "What you need: open to audit your practice lab (a few seconds)",
+    "ex1_lab_ceiling_tokens_per_s": "What you need: open to audit your practice lab "
+                                    "(a few seconds)",
+}
+
+
+def facts(question_id: str, scenario: Any) -> list[Row] | Table | str | None:
+    """The facts question ``question_id`` works from for ``scenario``: rows of (what,
+    value, unit), a (header, rows) table, or ready HTML; ``None`` when none are listed."""
     make = INPUTS.get(question_id)
     return None if make is None else make(scenario)
 
 
-def facts_html(question_id: str, scenario: Any) -> str | None:
-    """:func:`facts` as an HTML table (``None`` when the question lists none)."""
-    got = facts(question_id, scenario)
-    if got is None:
-        return None
-    if isinstance(got, tuple):
-        head, rows = got
-    else:
-        head, rows = ["what", "value", "unit"], [list(r) for r in got]
+def _table_html(head: list[str], rows: list[list[str]]) -> str:
     cells = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
                     for row in rows)
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return (f"<table class='buildbuy-facts' style='font-size:90%'><tr>{header}</tr>{cells}"
             "</table>")
+
+
+def facts_html(question_id: str, scenario: Any) -> str | None:
+    """:func:`facts` as HTML (``None`` when the question lists none)."""
+    got = facts(question_id, scenario)
+    if got is None or isinstance(got, str):
+        return got
+    if isinstance(got, tuple):
+        return _table_html(*got)
+    return _table_html(["what", "value", "unit"], [list(r) for r in got])
