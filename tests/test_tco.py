@@ -223,9 +223,18 @@ def test_compare_outputs_for_each_persona(name: str) -> None:
     assert len(C.gpus_by_year) == 3 and max(C.gpus_by_year) >= 1
 
 
-def test_personas_cover_all_three_recommendations() -> None:
-    recs = {compare(scenarios.load(n)).recommendation for n in PERSONAS}
-    assert recs == {"build", "buy", "hybrid"}
+def test_personas_span_build_buy_and_a_close_call() -> None:
+    """The bank builds, the hospital buys and the retailer is the close call.
+
+    The retailer's saving sits inside the hybrid band, so it reads hybrid or buy on a few
+    thousand dollars: with the serving engine's time per step in the TPS model (issue 17)
+    it comes out as a tie that the rule calls buy. Which side it lands on is for the
+    persona retuning of issue 12 to settle."""
+    recs = {n: compare(scenarios.load(n)).recommendation for n in PERSONAS}
+    assert recs["bank_support"] == "build" and recs["hospital_notes"] == "buy"
+    R = compare(scenarios.load("retail_search"))
+    assert abs(R.npv_usd["A"] - R.npv_usd["B"]) < BUILD_MARGIN * R.npv_usd["A"]
+    assert recs["retail_search"] in ("hybrid", "buy")
 
 
 def test_recommendation_rule_thresholds() -> None:
@@ -234,8 +243,9 @@ def test_recommendation_rule_thresholds() -> None:
     assert C.recommendation == "build"
     assert saving >= BUILD_MARGIN * C.npv_usd["A"]
     R = compare(scenarios.load("retail_search"))
-    assert R.recommendation == "hybrid"
-    assert 0 < R.npv_usd["A"] - R.npv_usd["B"] < BUILD_MARGIN * R.npv_usd["A"]
+    saving = R.npv_usd["A"] - R.npv_usd["B"]
+    assert R.recommendation == ("hybrid" if saving > 0 else "buy")
+    assert abs(saving) < BUILD_MARGIN * R.npv_usd["A"]
 
 
 # --------------------------------------------------------------------------- invariants
@@ -296,20 +306,28 @@ def test_open_model_api_npv_prices_path_a_with_the_hosted_open_model():
 
 
 def test_simplification_effects_measure_what_they_say():
-    """Throughput row = re-sizing for the benchmark's median optimism; autoscaling row =
-    the rent above average load (zero for owned servers)."""
+    """Throughput row = re-sizing for the GPU family's median held-out error; autoscaling
+    row = the rent above average load (zero for owned servers)."""
     from buildbuy.tco_compare import simplification_effects
     from buildbuy.tps import accuracy
 
     S = scenarios.load("retail_search")            # rented on demand
     table = simplification_effects(S)
-    opt = accuracy.throughput_rows()["error_pct"].median() / 100.0
-    assert 0.0 < opt < 0.5
+    fam = accuracy.family_accuracy(S.gpu)
+    opt = fam.median_error_pct / 100.0
+    assert fam.family == "hopper" and abs(opt) < 0.5
     slower = compare(S.replace(peak_to_average=S.peak_to_average * (1 + opt)))
     base = compare(S)
     row = table.iloc[0]
+    assert row.name.startswith(f"throughput {abs(opt):.1%} ")
     assert row["effect_on_b_usd"] == pytest.approx(slower.tco_usd["B"] - base.tco_usd["B"])
-    assert row["effect_on_b_usd"] > 0                 # less throughput, more GPUs
+    # more throughput than modelled can only mean fewer GPUs, less can only mean more
+    assert row["effect_on_b_usd"] * opt >= 0
+    # on an Ampere GPU the family misses its target and the effect follows its median
+    A = S.replace(gpu="A100-80GB")
+    amp = accuracy.family_accuracy("A100-80GB")
+    assert simplification_effects(A).index[0].endswith("(ampere median)")
+    assert not amp.meets_target and amp.margin_share > 0
     cf = base.cashflows
     rent = cf[(cf.scenario == "B") & (cf.component == "gpu_rental")].usd.sum()
     assert table.iloc[1]["effect_on_b_usd"] == pytest.approx(-rent * (1 - 1 / S.peak_to_average))
