@@ -11,7 +11,15 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
 - :mod:`buildbuy.scenarios` (fields in :mod:`buildbuy.scenario_fields`): the validated
   build-vs-buy scenario schema and the personas.
 - :mod:`buildbuy.tco` and :mod:`buildbuy.tco_compare`: monthly cash flows of Scenario A
-  (API) and B (self-host), and the comparison built on them.
+  (API) and B (self-host), and the comparison built on them; :mod:`buildbuy.tco_context`
+  (what stays fixed across draws) and :mod:`buildbuy.tco_fleet` (B's fleet, and
+  ``fleet_by_year``, the one report of it).
+- Operations, used by :mod:`buildbuy.tco`: :mod:`buildbuy.capacity` (headroom,
+  redundancy, hourly cloud fleets), :mod:`buildbuy.load_profile` (the daily load shape),
+  :mod:`buildbuy.staffing` (the on-call minimum), :mod:`buildbuy.owned_hardware`
+  (colocation tiers, resale by age), :mod:`buildbuy.api_limits` (rate-limit tiers,
+  provisioned throughput), :mod:`buildbuy.api_price` (list-price decline, model refreshes);
+  their scenario fields are in :mod:`buildbuy.ops_fields`.
 - :mod:`buildbuy.finance`: NPV, IRR, MIRR, payback, depreciation.
 - :mod:`buildbuy.board`: EBITDA, EBIT, free cash flow and enterprise value.
 - :mod:`buildbuy.sla`: the SLA negotiation calculator.

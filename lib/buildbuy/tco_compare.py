@@ -23,7 +23,9 @@ The recommendation rule
 -----------------------
 Let ``saving = NPV_A - NPV_B`` (cost NPVs over the horizon, opportunity cost included).
 
-- **buy** when ``saving <= 0``: the API is as cheap or cheaper.
+- **buy** when ``saving <= 0``: the API is as cheap or cheaper, and its rate limits can
+  carry the peak at published terms (:func:`buildbuy.api_limits.quota_blocking_reasons`);
+  if they cannot, **hybrid**.
 - **build** when ``saving >= 10%`` of ``NPV_A`` *and* B's discounted payback comes at
   least 12 months before the horizon ends: a clear margin, earned early enough to
   survive a year of bad surprises.
@@ -69,10 +71,13 @@ class Comparison:
     Attributes
     ----------
     scenario : Scenario
-    fleet : object
-        ``buildbuy.tps.size_fleet`` result for the first year's peak.
+    fleet : buildbuy.tco.FleetPlan
+        B's fleet year by year (:func:`buildbuy.tco.fleet_by_year`): GPUs, servers,
+        reserved GPUs, peak-hour utilisation (never above ``target_utilisation``), and the
+        replica it is built from (``tokens_per_s_per_gpu``, ``tensor_parallel`` ...).
     gpus_by_year : list of int
-        GPUs B runs (cloud) or owns (owned hardware) in each year of the horizon.
+        ``fleet.gpus_by_year``: GPUs B owns (owned hardware) or runs in the year's peak
+        hour (cloud) in each year of the horizon.
     cashflows : pandas.DataFrame
         The tidy frame of :func:`buildbuy.tco.cashflows`.
     monthly : pandas.DataFrame
@@ -152,7 +157,7 @@ def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
     Unlike ``buildbuy.costs.break_even_monthly_tokens`` (one steady month), this counts
     the whole horizon: growth, price decline, capex, go-live delays and staff.
     """
-    ctx = context if context is not None else tco._context(S)
+    ctx = context if context is not None else tco.context(S)
     r = _monthly_rate(S)
 
     def diff(volumes: np.ndarray) -> np.ndarray:
@@ -179,23 +184,6 @@ def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
     return float(b)
 
 
-def _gpus_by_year(cf: pd.DataFrame, S: Any, size: tco.Sizing) -> list[int]:
-    # Recover the yearly fleet from the same arithmetic as the cash flows.
-    out = []
-    for year in range(1, (S.horizon_months - 1) // 12 + 2):
-        last = min(12 * year, S.horizon_months)
-        if last <= S.months_to_production:
-            out.append(0)
-            continue
-        peak = float(tco._peak_tokens_per_s(tco._year_peak_volume(S, year), S.peak_to_average))
-        gpus = int(size.n_gpus(peak))
-        if S.hosting == "owned":
-            gpus = int(np.ceil(gpus / S.gpus_per_server - 1e-9)) * S.gpus_per_server
-            gpus = max([gpus, *out])
-        out.append(int(gpus))
-    return out
-
-
 def compare(S: Any) -> Comparison:
     """Compare Scenario A and B of ``S``: costs, payback, unit cost, board view, verdict.
 
@@ -218,12 +206,12 @@ def compare(S: Any) -> Comparison:
     True
     """
     size = tco.sizing(S)
-    ctx = tco._context(S, size)
+    ctx = tco.context(S, size)
     cf = tco.cashflows(S, size=size)
     notes = [
-        "The GPU fleet is always on and sized for each year's peak (peak_to_average x the "
-        "year's busiest month); autoscaling is not modelled, so cloud rent is an upper "
-        "bound.",
+        "Owned servers are bought for each year's peak hour; cloud GPUs follow a typical "
+        "day's load hour by hour (data/load_profiles.csv scaled to peak_to_average); weekly "
+        "and seasonal swings are not modelled.",
         "Drift costs are the expected values of buildbuy.drift.cost_lines (seeded runs).",
     ]
 
@@ -253,8 +241,10 @@ def compare(S: Any) -> Comparison:
                                 ev_ebitda_multiple=S.ev_ebitda_multiple, wacc=S.discount_rate)
 
     be = break_even_monthly_tokens(S, context=ctx)
-    gpus = _gpus_by_year(cf, S, size)
-    rec, reasons = _recommend(S, npv_usd, tco_usd, payback, be, gpus, unit)
+    plan = tco.fleet_by_year(S, size=size)
+    gpus = plan.gpus_by_year
+    rec, reasons = _recommend(S, npv_usd, tco_usd, payback, be, plan, unit)
+    reasons[1:1] = _api_limit_reasons(S, cf)
     hosted = open_model_api_npv(S)
     if hosted:
         name, value = min(hosted.items(), key=lambda kv: kv[1])
@@ -264,7 +254,7 @@ def compare(S: Any) -> Comparison:
             f"{_usd(value)} in today's money, against {_usd(npv_usd['A'])} for "
             f"{S.api_model} and {_usd(npv_usd['B'])} for self-hosting. It fits when the "
             "open model's quality is enough and the data may leave your premises.")
-    return Comparison(S, size.fleet, gpus, cf, monthly, cumulative, tco_usd, npv_usd,
+    return Comparison(S, plan, gpus, cf, monthly, cumulative, tco_usd, npv_usd,
                       payback["simple"], payback, unit, be, board_view, ev, rec, reasons,
                       notes)
 
@@ -298,16 +288,17 @@ def simplification_effects(S: Any) -> pd.DataFrame:
     - **Throughput error.** On published saturated runs it was not fitted to, the TPS
       model's throughput for this scenario's GPU family is off by a median ``m`` %
       (positive = optimistic; :func:`buildbuy.tps.accuracy.family_accuracy`; a family
-      with no held-out run uses its planning margin). Sizing the fleet for ``(1 + m/100)``
-      times the peak shows what B would cost if the real throughput differed by that much.
-    - **Always-on fleet.** The fleet is sized for the peak and runs all month; a perfect
-      autoscaler would rent only the average load, so at most ``1 - 1/peak_to_average``
-      of the cloud GPU rent could be saved. Owned servers are bought for the peak anyway
-      (zero effect).
+      with no held-out run uses its planning margin). Every replica's capacity is divided
+      by ``1 + m/100`` (the load, the day's shape and path A unchanged) to show what B
+      would cost if the real throughput differed by that much.
+    - **Always at peak.** The model before hourly sizing ran the cloud fleet at each
+      year's peak-hour size for all 730 hours of every month. Rerunning it that way
+      (``buildbuy.tco.context(S, elastic=False)``) shows how much it overstated B's cost.
+      Owned servers are bought for the peak either way (zero effect).
 
     Returns one row per simplification: ``effect_on_b_usd`` (change of B's cost over the
-    horizon; negative = B would be cheaper), ``effect_on_b_share`` (of B's cost) and
-    ``recommendation`` (the verdict with that change; ``"-"`` where it is only a bound).
+    horizon against the model; positive = the simplification makes B dearer),
+    ``effect_on_b_share`` (of B's cost) and ``recommendation`` (the verdict with it).
     """
     from buildbuy.tps import accuracy
 
@@ -315,29 +306,60 @@ def simplification_effects(S: Any) -> pd.DataFrame:
     tco_b = base.tco_usd["B"]
     fam = accuracy.family_accuracy(S.gpu)
     optimism = (fam.margin_share if fam.n_held_out == 0 else fam.median_error_pct / 100.0)
-    slower = compare(S.replace(peak_to_average=S.peak_to_average * (1.0 + optimism)))
-    cf = base.cashflows
-    rent = float(cf[(cf.scenario == "B") & (cf.component == "gpu_rental")].usd.sum())
-    autoscale = 0.0 - rent * (1.0 - 1.0 / S.peak_to_average)
+    size = tco.sizing(S)
+    slower = tco.Sizing(size.fleet, tuple((tp, cap / (1.0 + optimism))
+                                          for tp, cap in size.options))
     table = pd.DataFrame([
         {"simplification": f"throughput {abs(optimism):.1%} "
                            f"{'lower' if optimism >= 0 else 'higher'} ({fam.family} median)",
-         "effect_on_b_usd": slower.tco_usd["B"] - tco_b,
-         "recommendation": slower.recommendation},
-        {"simplification": "perfect autoscaling (bound)",
-         "effect_on_b_usd": autoscale, "recommendation": "-"},
+         **_rerun(S, base, tco.context(S, slower))},
+        {"simplification": "cloud fleet always at peak size",
+         **_rerun(S, base, tco.context(S, size, elastic=False))},
     ])
+    table["effect_on_b_usd"] = table.pop("tco_b") - tco_b
     table["effect_on_b_share"] = table["effect_on_b_usd"] / tco_b
     return table.set_index("simplification")[["effect_on_b_usd", "effect_on_b_share",
                                               "recommendation"]]
+
+
+def _rerun(S: Any, base: Comparison, ctx: Any) -> dict[str, Any]:
+    """B's total cost and the verdict with a changed model context."""
+    a, b = tco.monthly_totals(S, context=ctx)
+    r = _monthly_rate(S)
+    npv = {"A": float(finance.npv(r, a[0])), "B": float(finance.npv(r, b[0]))}
+    totals = {"A": float(a.sum()), "B": float(b.sum())}
+    savings = a[0] - b[0]
+    pb = {"simple": finance.payback_period(savings),
+          "discounted": finance.payback_period(savings, rate=r)}
+    rec, _ = _recommend(S, npv, totals, pb, base.break_even_monthly_tokens, base.fleet,
+                        base.usd_per_1k_tokens)
+    return {"tco_b": totals["B"], "recommendation": rec}
 
 
 def _usd(x: float) -> str:
     return f"${x / 1e6:,.2f}M" if abs(x) >= 1e6 else f"${x:,.0f}"
 
 
+def _api_limit_reasons(S: Any, cf: pd.DataFrame) -> list[str]:
+    """What the API's rate limits do to path A: a price, or a block."""
+    from buildbuy import api_limits
+
+    blocked = api_limits.quota_blocking_reasons(S)
+    if blocked:
+        return blocked
+    pt = float(cf[(cf.scenario == "A") & (cf.component == "api_provisioned")].usd.sum())
+    if pt <= 0:
+        return []
+    plan = api_limits.quota_plan(S)
+    k = int(np.flatnonzero(plan.provisioned_units > 0)[0])
+    return [f"The API's peak outgrows {S.api_model}'s top published rate-limit tier "
+            f"({plan.top.name}) from month {k}: path A buys provisioned throughput "
+            f"({plan.offer.offer.replace('_', ' ')}, {plan.provisioned_units[k]:.0f} units "
+            f"then), {_usd(pt)} over the horizon."]
+
+
 def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
-               payback: dict[str, float | None], be: float | None, gpus: list[int],
+               payback: dict[str, float | None], be: float | None, fleet: Any,
                unit: pd.DataFrame) -> tuple[str, list[str]]:
     years = S.horizon_months / 12
     saving = npv["A"] - npv["B"]
@@ -347,8 +369,9 @@ def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
         f"Over {years:g} years the API path costs {_usd(npv['A'])} and self-hosting "
         f"{_usd(npv['B'])} in today's money (NPV at {S.discount_rate:.1%} a year; "
         f"{_usd(tco_usd['A'])} vs {_usd(tco_usd['B'])} undiscounted).",
-        f"Self-hosting needs {max(gpus)} {S.gpu} GPU(s) at peak ({S.hosting.replace('_', ' ')})"
-        f", sized for {S.peak_to_average:g}x the average load at "
+        f"Self-hosting runs {fleet.gpus_by_year[0]} {S.gpu} GPU(s) in year 1 and "
+        f"{max(fleet.gpus_by_year)} at most ({S.hosting.replace('_', ' ')}; "
+        f"{fleet.years[0].sized_for}), for {S.peak_to_average:g}x the average load at "
         f"{S.max_ms_per_output_token:g} ms per output token.",
     ]
     last = unit.dropna()
@@ -369,6 +392,13 @@ def _recommend(S: Any, npv: dict[str, float], tco_usd: dict[str, float],
         reasons.append("Self-hosting does not break even at any first-month volume up to "
                        "1e14 tokens with these costs.")
     if saving <= 0:
+        from buildbuy import api_limits
+
+        if api_limits.quota_blocking_reasons(S):
+            reasons.append(f"Hybrid: the API would be cheaper by {_usd(-saving)}, but its "
+                           "peak needs a rate limit no published tier offers; negotiate a "
+                           "custom limit before buying, and keep self-hosting ready.")
+            return "hybrid", reasons
         reasons.append(f"Buy: the API is cheaper by {_usd(-saving)}.")
         return "buy", reasons
     pb_text = "never within the horizon" if pb is None else f"after {pb:.1f} months"

@@ -28,8 +28,9 @@ __all__ = [
 ]
 
 _CATEGORY_NAMES = {"capex": "capital (servers, networking)",
-                   "opex": "operating (API, GPU rent, power, colo, licences)",
-                   "people": "people (FTE x loaded salary)",
+                   "opex": "operating (API and provisioned capacity, GPU rent, power, colo, "
+                           "maintenance, licences)",
+                   "people": "people (FTE x loaded salary, on-call, model refreshes)",
                    "opportunity": "opportunity (months not in production)",
                    "drift": "drift (monitoring, retraining, migrations)"}
 
@@ -53,6 +54,37 @@ def cost_by_category(comparison: Any) -> Table:
     table.columns.name = None
     names = {"A": "A: API, $k", "B": "B: self-host, $k"}
     return Table((table / 1e3).round(0).rename(columns=names))
+
+
+def operations_table(comparison: Any) -> Table:
+    """What running each path takes, year by year: B's fleet and on-call, A's rate limits.
+
+    Rows per year: B's GPUs (what they are sized for is in ``fleet.years[i].sized_for``),
+    of which reserved (cloud), the peak hour's use of the fleet's capacity, the MLOps FTE
+    added to staff the on-call rotation, the API's top-tier status and provisioned units
+    in the year's last month.
+    """
+    from buildbuy import api_limits
+
+    c = comparison
+    S = c.scenario
+    plan = api_limits.quota_plan(S)
+    cf = c.cashflows
+    on_call = cf[(cf.scenario == "B") & (cf.component == "on_call_staff")]
+    rows = {}
+    for y in c.fleet.years:
+        last = min(12 * y.year, S.horizon_months)
+        oc = on_call[(on_call.month > 12 * (y.year - 1)) & (on_call.month <= last)].usd.max()
+        rows[f"year {y.year}"] = {
+            "B: GPUs": y.gpus,
+            "B: reserved GPUs": y.reserved_gpus,
+            "B: peak use of capacity": f"{y.utilisation_at_peak:.0%}",
+            "B: on-call MLOps FTE added": round(float(oc) * 12 / S.mlops_usd_per_year, 2)
+            if S.mlops_usd_per_year else 0.0,
+            "A: rate-limit tier (last month)": plan.tier[last],
+            "A: provisioned units (last month)": int(plan.provisioned_units[last]),
+        }
+    return Table(pd.DataFrame(rows))
 
 
 def headline(comparison: Any) -> Table:
