@@ -11,7 +11,8 @@ another machine:
 - the no-code form of exercise 1 (:mod:`buildbuy.forms`): building it, and one
   "Check all and save" with every field answered, against the same checks called
   one by one as the code track calls them (the difference is reading the boxes,
-  showing the results and writing the answers file).
+  showing the results and writing the answers file); and one try of the break-even
+  what-if tool (:mod:`buildbuy.forms.whatif`), the first and the next ones.
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ def _bench_form(s: object) -> None:
     print(f"no-code form of {name} ({len(answers)} fields): build {build * 1e3:.0f} ms; "
           f"check all and save {submit * 1e3:.0f} ms against {code_track * 1e3:.0f} ms for "
           f"the same checks called one by one ({submit / code_track:.1f}x)")
+    from buildbuy.forms import whatif
+
+    tool = whatif.VolumeTool(s)
+    tool.volume.value = "1e10"
+    first = _time(tool.work_out)  # builds the scenario's model context once
+    again = _time(tool.work_out, repeat=5)
+    print(f"what-if tool (break-even goal seek): first try {first * 1e3:.0f} ms, each "
+          f"further try {again * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -445,36 +445,236 @@ def test_facts_open_folded_and_fill_on_first_open(tmp_path: Path) -> None:
         "model == @S.self_host_model and gpu == @data.get_gpu(@S.gpu).name"))
     assert rows.facts.children[0].value.count("<tr>") == n + 1 > 2
     # a question with no facts listed shows no "What you need"
-    tco = forms.exercise_form("02_three_year_tco", S, folder=tmp_path)
-    assert tco.fields["p2_break_even_monthly_tokens"].facts_widget() is None
-    assert not hasattr(tco.fields["p2_break_even_monthly_tokens"], "facts")
+    memo = forms.exercise_form("03_investment_memo", S, folder=tmp_path)
+    assert memo.fields["p3_concept_drift_detector"].facts_widget() is None
+    assert not hasattr(memo.fields["p3_concept_drift_detector"], "facts")
 
 
 def _fact(rows: list, start: str) -> float:
     value = next(v for what, v, _ in rows if what.startswith(start))
-    return float(value.replace(",", ""))
+    return float(value.replace(",", "").rstrip("%")) / (100.0 if value.endswith("%") else 1.0)
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _payback(savings: list[float]) -> float | None:
+    """Payback as a learner works it out in a spreadsheet: the last month whose running
+    total is still negative, plus the share of the next month's saving that closes it."""
+    running, total = [], 0.0
+    for x in savings:
+        total += x
+        running.append(total)
+    if running[-1] < 0:
+        return None
+    neg = [m for m, c in enumerate(running) if c < 0]
+    if not neg:
+        return 0.0
+    k = neg[-1]
+    return k + -running[k] / savings[k + 1]
+
+
+def _goal_seek(tool: Any, start: float) -> float | None:
+    """Break-even by halving the gap in the what-if tool, as a learner would."""
+    def b_dearer(v: float) -> bool:
+        tool.volume.value = f"{v:.6g}"
+        tool.work_out()
+        _, a, b = tool.tries[-1]
+        return b > a
+
+    lo, hi = 0.0, start
+    if not b_dearer(lo):
+        return 0.0
+    while b_dearer(hi):
+        lo, hi = hi, hi * 4
+        if hi > 1e14:
+            return None
+    while hi - lo > 0.002 * hi:  # a learner stops when the two agree to 0.2%
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if b_dearer(mid) else (lo, mid)
+    return hi
+
+
+#: Questions answered without a facts table, and why (every other question has one).
+WITHOUT_FACTS = {
+    "p2_break_even_monthly_tokens": "a search: the what-if tool (forms.whatif)",
+    "p3_concept_drift_detector": "a concept question: the options' meanings",
+    "ex3_memo": "the memo field lists the model's figures",
+}
+
+
+def test_every_question_has_facts_a_tool_or_a_stated_reason() -> None:
+    from buildbuy.forms import inputs, whatif
+
+    for qid in questions.QUESTIONS:
+        listed = qid in inputs.INPUTS or qid in whatif.TOOLS
+        assert listed != (qid in WITHOUT_FACTS and qid not in whatif.TOOLS), qid
+    assert set(whatif.TOOLS) <= set(WITHOUT_FACTS)
+
+
+def _calculator_answers(S: Any) -> dict[str, Any]:
+    """Every answer a learner can reach from the 'What you need' facts with a calculator
+    (or a spreadsheet), worked out from the facts alone."""
+    from buildbuy.forms import inputs, whatif
+
+    out: dict[str, Any] = {}
+    kv = inputs.facts("p1_kv_cache_gb", S)
+    out["p1_kv_cache_gb"] = (2 * _fact(kv, "layers") * _fact(kv, "KV heads")
+                             * _fact(kv, "head dimension") * _fact(kv, "bytes per value")
+                             * _fact(kv, "tokens per request") / 1e9)
+    step = inputs.facts("p1_decode_step_ms", S)
+    gb = _fact(step, "weights read") + _fact(step, "KV cache read")
+    bw = next(_num(v) for what, v, _ in step if "memory bandwidth" in what)
+    out["p1_decode_step_ms"] = (gb / (_fact(step, "share of that bandwidth") * bw * 1e3) * 1e3
+                                + _fact(step, "fixed cost per step")
+                                + _fact(step, "layers") * _fact(step, "fixed cost per layer"))
+    wg = inputs.facts("p1_bound_batch1", S)
+    memory_s = _fact(wg, "weights in bf16") * 1e9 / (
+        next(_num(v) for what, v, _ in wg if "memory bandwidth" in what) * 1e12)
+    compute_s = 2 * _fact(wg, "active parameters") * 1e9 / (
+        next(_num(v) for what, v, _ in wg if "compute" in what) * 1e12)
+    out["p1_bound_batch1"] = "memory_bandwidth" if memory_s > compute_s else "compute"
+    mb = inputs.facts("p1_max_batch", S)
+    out["p1_max_batch"] = int((_fact(mb, "usable memory") - _fact(mb, "weights in bf16")) * 1e9
+                              // (_fact(mb, "KV cache per token") * _fact(mb, "tokens per")))
+    _, rows = inputs.facts("ex1_model_error_pct", S)
+    errors = sorted(abs(_num(r[3]) / _num(r[2]) - 1) * 100 for r in rows)
+    n = len(errors)
+    out["ex1_model_error_pct"] = (errors[n // 2] if n % 2 else
+                                  (errors[n // 2 - 1] + errors[n // 2]) / 2)
+    for qid in ("ex1_prototype_binding", "ex1_binding"):
+        what, _, _ = min(inputs.facts(qid, S), key=lambda r: _num(r[1]))
+        out[qid] = what.replace(" ", "_")
+    ceiling = min(_num(v) for _, v, _ in inputs.facts("ex1_ceiling_tokens_per_s", S))
+    out["ex1_ceiling_tokens_per_s"] = ceiling
+    rc = inputs.facts("ex1_usd_per_1k_tokens", S)
+    out["ex1_usd_per_1k_tokens"] = (_fact(rc, "GPU price") * _fact(rc, "GPUs per replica")
+                                    / (ceiling * 3600 / 1000))
+    q = inputs.facts("ex1_api_quota_month", S)
+    o, cached = _fact(q, "output share"), _fact(q, "cached share")
+    limits = {w.split(" (")[0]: _num(v) for w, v, _ in q if "limit" in w}
+    out["ex1_api_quota_month"] = "never"
+    for m in range(1, int(_fact(q, "horizon")) + 1):
+        peak = (_fact(q, "peak to average") * _fact(q, "tokens in month 1")
+                * (1 + _fact(q, "annual growth")) ** ((m - 1) / 12)
+                / _fact(q, "minutes in a month"))
+        demand = {"input limit": peak * (1 - o) * (1 - cached), "output limit": peak * o,
+                  "limit on input and output together": peak}
+        if any(demand[k] > lim for k, lim in limits.items()):
+            out["ex1_api_quota_month"] = m
+            break
+    for qid, col in (("ex2_tco_a_usd", 1), ("ex2_tco_b_usd", 2)):
+        _, rows = inputs.facts(qid, S)
+        out[qid] = sum(_num(r[col]) for r in rows)
+    _, rows = inputs.facts("ex2_payback_months", S)
+    pb = _payback([_num(r[1]) - _num(r[2]) for r in rows])
+    out["ex2_payback_months"] = "never" if pb is None else pb
+    _, rows = inputs.facts("p2_discounted_payback_months", S)
+    dpb = _payback([(_num(r[1]) - _num(r[2])) * float(r[3]) for r in rows])
+    out["p2_discounted_payback_months"] = "never" if dpb is None else dpb
+    rec = inputs.facts("ex2_recommendation", S)
+    npv_a, npv_b = _fact(rec, "cost NPV of A"), _fact(rec, "cost NPV of B")
+    feasible = next(v for w, v, _ in rec if w.startswith("can the API")) == "yes"
+    if npv_a - npv_b <= 0:
+        out["ex2_recommendation"] = "buy" if feasible else "hybrid"
+    elif ((npv_a - npv_b) / npv_a >= 0.10 and dpb is not None
+          and dpb <= _fact(rec, "horizon") - 12):
+        out["ex2_recommendation"] = "build"
+    else:
+        out["ex2_recommendation"] = "hybrid"
+    bill = inputs.facts("p2_api_first_month_usd", S)
+    tokens, o = _fact(bill, "tokens in month 1"), _fact(bill, "output share")
+    cached = _fact(bill, "cached share")
+    price = {("cached" if "cached" in w else w.split(" ")[-2]): v for w, v, _ in bill
+             if w.endswith(" price")}
+    cached_price = _num(price["input"]) if price["cached"].startswith("none") else \
+        _num(price["cached"])
+    out["p2_api_first_month_usd"] = tokens / 1e6 * (
+        (1 - o) * ((1 - cached) * _num(price["input"]) + cached * cached_price)
+        + o * _num(price["output"]))
+    tool = whatif.TOOLS["p2_break_even_monthly_tokens"](S)
+    be = _goal_seek(tool, S.monthly_tokens)
+    out["p2_break_even_monthly_tokens"] = "never" if be is None else be
+    psi = inputs.facts("p3_psi_threshold", S)
+    n_month = _fact(psi, "monitor samples a day") * _fact(psi, "days in the month")
+    out["p3_psi_threshold"] = 2 / n_month * _fact(psi, "95% quantile")
+    _, rows = inputs.facts("p3_ebitda_delta_last_year_usd", S)
+    out["p3_ebitda_delta_last_year_usd"] = _num(rows[-1][2]) - _num(rows[-1][1])
+    return out
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_the_facts_suffice_for_a_calculator(persona: str, scenarios_by_persona: dict) -> None:
-    """Answers worked out from the listed facts alone, as a learner with a calculator would,
-    pass the same checks: the facts are complete, and they are the library's."""
+    """Every answer worked out from the listed facts alone (or the what-if tool), as a
+    learner with a calculator would, passes the same check: the facts are complete, and
+    they are the library's. The lab's two answers come from a live audit (below)."""
     from buildbuy.forms import inputs
 
     S = scenarios_by_persona[persona]
-    kv = inputs.facts("p1_kv_cache_gb", S)
-    kv_gb = (2 * _fact(kv, "layers") * _fact(kv, "KV heads") * _fact(kv, "head dimension")
-             * _fact(kv, "bytes per value") * _fact(kv, "tokens per request") / 1e9)
-    step = inputs.facts("p1_decode_step_ms", S)
-    gb = _fact(step, "weights read") + _fact(step, "KV cache read")
-    step_ms = (gb / (_fact(step, "share of that bandwidth") * _fact(step, "H100") * 1e3) * 1e3
-               + _fact(step, "fixed cost per step")
-               + _fact(step, "layers") * _fact(step, "fixed cost per layer"))
-    ceilings = inputs.facts("ex1_binding", S)
-    binding = min(ceilings, key=lambda r: float(r[1].replace(",", "")))[0].replace(" ", "_")
-    _, rows = inputs.facts("ex2_tco_a_usd", S)
-    tco_a = sum(float(r[1].replace(",", "")) for r in rows)
-    for qid, answer in (("p1_kv_cache_gb", kv_gb), ("p1_decode_step_ms", step_ms),
-                        ("ex1_binding", binding), ("ex2_tco_a_usd", tco_a)):
-        result = checks.check(qid, answer, scenario=S)
-        assert result.correct, (persona, qid, answer, result.message)
+    got = _calculator_answers(S)
+    lab = {"ex1_lab_binding", "ex1_lab_ceiling_tokens_per_s"}
+    assert set(got) == set(inputs.INPUTS) - lab | {"p2_break_even_monthly_tokens"}
+    wrong = {qid: (answer, r.message) for qid, answer in got.items()
+             if not (r := checks.check(qid, answer, scenario=S)).correct}
+    assert not wrong, (persona, wrong)
+
+
+def test_the_lab_facts_hold_the_ceiling_a_learner_reads_off() -> None:
+    import re
+
+    from buildbuy.forms import inputs
+
+    S = scenarios.load("bank_support")
+    text = inputs.facts_html("ex1_lab_ceiling_tokens_per_s", S)
+    head = re.findall(r"<th>([^<]*)</th>", text)
+    col = head.index("output tokens per s")
+    rows = [re.findall(r"<td>([^<]*)</td>", r) for r in text.split("</tr>")[1:-1]]
+    best = max(_num(r[col]) for r in rows if r)
+    assert checks.check("ex1_lab_ceiling_tokens_per_s", best, scenario=S).correct
+    assert "Its evidence" in text and "<li>" in text
+
+
+def test_the_what_if_tool_is_the_librarys_comparison(tmp_path: Path) -> None:
+    from buildbuy import tco_compare
+
+    S = scenarios.load("retail_search")
+    form = forms.exercise_form("02_three_year_tco", S, folder=tmp_path)
+    field = form.fields["p2_break_even_monthly_tokens"]
+    assert field.facts.selected_index is None and not hasattr(field, "tool")
+    field.facts.selected_index = 0
+    tool = field.tool
+    be = questions.get("p2_break_even_monthly_tokens").expected(S)
+    for v, dearer in ((be * 0.99, True), (be, False), (S.monthly_tokens, None)):
+        tool.volume.value = format_number(v)
+        tool.button.click()
+        _, a, b = tool.tries[-1]
+        if dearer is not None:
+            assert (b > a) == dearer, (v, a, b)
+    c = tco_compare.compare(S)
+    assert tool.tries[-1][1:] == pytest.approx((c.npv_usd["A"], c.npv_usd["B"]), rel=1e-9)
+    assert tool.result.value.count("<tr>") == 4
+    tool.volume.value = "lots"
+    tool.work_out()
+    assert "volume=&#x27;lots&#x27; is invalid: must be a number of tokens, 0 or more" in \
+        tool.result.value and len(tool.tries) == 3
+    tool.volume.value = "-5"
+    tool.work_out()
+    assert "volume=&#x27;-5&#x27; is invalid" in tool.result.value
+
+
+def test_the_quota_facts_follow_the_negotiated_quota_and_a_combined_limit() -> None:
+    from buildbuy.forms import inputs
+
+    S = scenarios.load("bank_support", api_tokens_per_minute=5e6)
+    rows = inputs.facts("ex1_api_quota_month", S)
+    limits = [(w, v) for w, v, _ in rows if "limit" in w]
+    assert limits == [("input limit (negotiated quota)", "5,000,000")]
+    assert checks.check("ex1_api_quota_month", _calculator_answers(S)["ex1_api_quota_month"],
+                        scenario=S).correct
+    gpt = scenarios.load("retail_search", api_model="gpt-4o")
+    limits = [w for w, _, _ in inputs.facts("ex1_api_quota_month", gpt) if "limit" in w]
+    assert limits == ["limit on input and output together (gpt-4o's top published tier, "
+                      "tier_5)"]
+    assert checks.check("ex1_api_quota_month",
+                        _calculator_answers(gpt)["ex1_api_quota_month"], scenario=gpt).correct

@@ -54,6 +54,7 @@ __all__ = [
     "Comparison",
     "break_even_monthly_tokens",
     "compare",
+    "npv_at_volumes",
     "open_model_api_npv",
     "simplification_effects",
 ]
@@ -143,6 +144,36 @@ def _monthly_rate(S: Any) -> float:
     return finance.monthly_rate(S.discount_rate)
 
 
+def npv_at_volumes(S: Any, volumes: Any, *, context: Any = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Cost NPVs of A and B if the first month carried ``volumes`` tokens instead.
+
+    Everything but ``monthly_tokens`` stays as in ``S``; the NPVs follow the module's
+    convention (month 0 undiscounted). This is the comparison
+    :func:`break_even_monthly_tokens` searches over, and the one a learner can try volume
+    by volume (``buildbuy.forms.whatif``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        NPV of A and of B in USD, one per volume.
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> S = scenarios.load("bank_support")
+    >>> a, b = npv_at_volumes(S, [S.monthly_tokens])
+    >>> C = compare(S)
+    >>> bool(abs(a[0] - C.npv_usd["A"]) < 1e-6 * C.npv_usd["A"])
+    True
+    """
+    ctx = context if context is not None else tco.context(S)
+    v = np.atleast_1d(np.asarray(volumes, dtype=float))
+    a, b = tco.monthly_totals(S, {"monthly_tokens": v}, context=ctx)
+    r = _monthly_rate(S)
+    return finance.npv(r, a), finance.npv(r, b)
+
+
 def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
                               hi: float = 1e14, n_grid: int = 161) -> float | None:
     """First-month volume (tokens/month) at which B's cost NPV falls to A's.
@@ -158,11 +189,10 @@ def break_even_monthly_tokens(S: Any, *, context: Any = None, lo: float = 1e6,
     the whole horizon: growth, price decline, capex, go-live delays and staff.
     """
     ctx = context if context is not None else tco.context(S)
-    r = _monthly_rate(S)
 
     def diff(volumes: np.ndarray) -> np.ndarray:
-        a, b = tco.monthly_totals(S, {"monthly_tokens": volumes}, context=ctx)
-        return finance.npv(r, b) - finance.npv(r, a)
+        a, b = npv_at_volumes(S, volumes, context=ctx)
+        return b - a
 
     grid = np.concatenate([[0.0], np.geomspace(lo, hi, n_grid)])
     d = diff(grid)

@@ -19,6 +19,10 @@ memo      one text area per memo section, the strategy menu, risk rows, and
           the model's figures with the key to quote them by
 ========  ==================================================================
 
+Under a field, a folded "What you need" section lists the facts the question works
+from (:mod:`buildbuy.forms.inputs`), enough for a calculator; a question that is a
+search gets a what-if tool there instead (:mod:`buildbuy.forms.whatif`).
+
 Where the answers go (:mod:`buildbuy.forms.answers`)
 ----------------------------------------------------
 The grader re-executes a notebook, and a widget's value is not in the notebook

@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as w
 
 from buildbuy._validate import bad
-from buildbuy.forms import glossary, inputs
+from buildbuy.forms import glossary, inputs, whatif
 from buildbuy.forms.parse import format_number, parse_number
 
 __all__ = ["ChoiceField", "Field", "MemoField", "NumberField", "make_field", "prompt_html"]
@@ -88,8 +88,22 @@ class Field:
         """"What you need": the question's facts (:mod:`buildbuy.forms.inputs`), folded.
 
         Computed when first opened, so a form opens fast; ``None`` when the question
-        lists no facts."""
-        if self.question.id not in inputs.INPUTS:
+        lists no facts. A question that is a search (:mod:`buildbuy.forms.whatif`) shows
+        its tool instead: ``self.tool``, built on first open."""
+        qid = self.question.id
+        if qid in whatif.TOOLS:
+            holder = w.VBox(layout=_WIDE)
+            self.facts = w.Accordion(children=[holder], titles=(whatif.TITLES[qid],),
+                                     selected_index=None, layout=_WIDE)
+
+            def build(change: Mapping[str, Any]) -> None:
+                if change["new"] is not None and not holder.children:
+                    self.tool = whatif.TOOLS[qid](self.scenario)
+                    holder.children = (self.tool.box,)
+
+            self.facts.observe(build, names="selected_index")
+            return self.facts
+        if qid not in inputs.INPUTS:
             return None
         body = w.HTML(layout=_WIDE)
         title = inputs.TITLES.get(self.question.id, "What you need")

@@ -67,8 +67,10 @@ def _recommendation_rule(s: Any) -> str:
 
     return (f"The model's rule, on cost NPVs over your {s.horizon_months}-month horizon at "
             f"{s.discount_rate:.1%} a year: <b>buy</b> when self-hosting costs as much as "
-            f"the API or more; <b>build</b> when it saves at least {BUILD_MARGIN:.0%} of the "
-            f"API's cost and its discounted payback comes at least "
+            "the API or more and the API's published terms (a rate-limit tier, or "
+            "provisioned throughput) can carry your peak (if they cannot, <b>hybrid</b>: "
+            "negotiate a custom limit first); <b>build</b> when it saves at least "
+            f"{BUILD_MARGIN:.0%} of the API's cost and its discounted payback comes at least "
             f"{BUILD_PAYBACK_SLACK_MONTHS} months before the horizon ends (month "
             f"{s.horizon_months - BUILD_PAYBACK_SLACK_MONTHS} or earlier); <b>hybrid</b> "
             "otherwise (cheaper, but narrowly or late). The margin is a judgement, about the "

@@ -9,10 +9,12 @@ the library for the learner's scenario. They are what the code track starts from
 not the answer (where reading a value off a table is the skill, as with the
 binding ceiling, the table holds it).
 
-A question without an entry here shows no table: its prompt, unit and rule are its
-guide. ``p2_break_even_monthly_tokens`` (a scan over volumes) is one: it needs the
-code track or lesson 2's panel. ``tests/test_forms.py`` works some answers out from the
-listed facts alone, as a learner with a calculator would, to prove they suffice.
+A question without an entry here shows no table. ``p2_break_even_monthly_tokens`` (a
+search over volumes) gets a what-if tool instead (:mod:`buildbuy.forms.whatif`);
+``p3_concept_drift_detector`` is a concept question, answered from the one-line
+meanings of its options; the memo's field lists the model's figures itself.
+``tests/test_forms.py`` works every other answer out from the listed facts alone, as a
+learner with a calculator would, to prove they suffice.
 
 Examples
 --------
@@ -27,6 +29,7 @@ True
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -128,15 +131,30 @@ def _replica_cost(s: Any) -> list[Row]:
 
 
 def _quota(s: Any) -> list[Row]:
-    from buildbuy import questions
+    """Month 1's volume and its growth, the peak and the token mix, and the limits of the
+    API's top published rate-limit tier (or the negotiated quota), as step 5 uses them."""
+    from buildbuy import api_limits, questions
 
-    return [("tokens in month 1", _n(s.monthly_tokens), "tokens"),
+    rows = [("tokens in month 1", _n(s.monthly_tokens), "tokens"),
             ("annual growth", f"{s.annual_growth:.1%}", ""),
             ("peak to average", _n(s.peak_to_average), "x"),
-            ("API quota", _n(questions.pipeline_inputs(s)["api_tokens_per_minute"]),
-             "tokens per minute"),
+            ("output share", f"{s.output_token_share:.1%}", "of tokens"),
+            ("cached share of input", f"{s.cached_input_share:.1%}",
+             "of input tokens (cached reads do not count toward an input limit)"),
             ("minutes in a month", _n(questions.SECONDS_PER_MONTH / 60), "(730 hours)"),
             ("horizon", _n(s.horizon_months), "months")]
+    tiers = api_limits.quota_context(s).tiers
+    if not tiers:
+        return [*rows, (f"{s.api_model} rate limits", "none published", "")]
+    top = tiers[-1]
+    where = (top.name if top.name == "negotiated quota"
+             else f"{s.api_model}'s top published tier, {top.name}")
+    for label, value in (("input limit", top.input_tokens_per_minute),
+                         ("output limit", top.output_tokens_per_minute),
+                         ("limit on input and output together", top.total_tokens_per_minute)):
+        if math.isfinite(value):
+            rows.append((f"{label} ({where})", _n(value), "tokens per minute"))
+    return rows
 
 
 def _by_category(s: Any) -> Table:
@@ -168,13 +186,16 @@ def _monthly_discounted(s: Any) -> Table:
 
 
 def _npv(s: Any) -> list[Row]:
-    from buildbuy import questions
+    from buildbuy import api_limits, questions
 
     c = questions.comparison(s)
+    blocked = api_limits.quota_blocking_reasons(s)
     return [("cost NPV of A (API)", _usd(c.npv_usd["A"]), "USD"),
             ("cost NPV of B (self-host)", _usd(c.npv_usd["B"]), "USD"),
             ("discounted payback of B", "your answer to p2_discounted_payback_months", "months"),
-            ("horizon", _n(s.horizon_months), "months")]
+            ("horizon", _n(s.horizon_months), "months"),
+            ("can the API's published terms (a rate-limit tier, or provisioned throughput) "
+             "carry your peak?", "no: " + " ".join(blocked) if blocked else "yes", "")]
 
 
 def _api_bill(s: Any) -> list[Row]:
