@@ -8,9 +8,10 @@
 #   make notebooks  re-execute the committed lesson notebooks (deterministic outputs)
 #   make exercises  regenerate exercises/ from solutions/
 #   make reports    per-learner reports for the example roster into build/reports/
-#   make workshop   serve the code-free lesson dashboards with Voila
+#   make workshop   serve the code-free lesson and exercise dashboards with Voila
 #                   (PERSONA=bank_support|hospital_notes|retail_search, HOST, PORT, TOKEN,
-#                   CULL_IDLE_S, CULL_INTERVAL_S)
+#                   CULL_IDLE_S, CULL_INTERVAL_S,
+#                   ANSWERS: where learners' form answers are saved, default build/answers)
 
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -28,6 +29,7 @@ WORKSHOP_DIR := build/workshop
 # (buildbuy.workshop.CULL_IDLE_S / CULL_INTERVAL_S; tests/test_readme.py checks it).
 CULL_IDLE_S     ?= 300
 CULL_INTERVAL_S ?= 60
+ANSWERS ?= build/answers
 
 # Jupyter servers refuse to run as root unless told; CI containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -83,10 +85,12 @@ exercises: $(STAMP)
 reports: $(STAMP)
 	$(BIN)/buildbuy reports data/roster_example.csv --out build/reports
 
-## Serve one code-free dashboard per lesson, starting from PERSONA, with Voila.
+## Serve one code-free dashboard per lesson and one no-code form per exercise, starting
+## from PERSONA, with Voila. Learners' answers go to ANSWERS/<learner>/ (grade them with
+## `buildbuy exercises grade $(ANSWERS) --out grades.csv`).
 ## A room: make workshop HOST=0.0.0.0 TOKEN=<a shared word> PERSONA=hospital_notes
 workshop: $(STAMP)
-	$(BIN)/buildbuy workshop --persona $(PERSONA) --out $(WORKSHOP_DIR)
+	$(BIN)/buildbuy workshop --persona $(PERSONA) --out $(WORKSHOP_DIR) --answers-dir $(ANSWERS)
 	$(BIN)/voila --no-browser --Voila.ip=$(HOST) --port=$(PORT) \
 	  $(if $(TOKEN),--token=$(TOKEN),) --show_tracebacks=False \
 	  --MappingKernelManager.cull_interval=$(CULL_INTERVAL_S) \

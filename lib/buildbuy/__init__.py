@@ -38,8 +38,11 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
 - :mod:`buildbuy.questions`, :mod:`buildbuy.checks`, :mod:`buildbuy.exercises`: practice
   questions, instant feedback, building the exercises; :mod:`buildbuy.grading`: grading
   submissions, each in its own bubblewrap sandbox.
+- :mod:`buildbuy.forms`: the no-code track, one form of widgets per exercise, with the
+  same checks and answers the grader reads.
 - :mod:`buildbuy.widgets`: the interactive lesson panels.
-- :mod:`buildbuy.reports`: per-learner reports at cohort scale.
+- :mod:`buildbuy.reports`: per-learner reports at cohort scale; :mod:`buildbuy.ids`:
+  safe file names from learner ids.
 - :mod:`buildbuy.workshop`: the Voila dashboards for a workshop room.
 - :mod:`buildbuy.notebooks`: papermill execution with deterministic outputs.
 - :mod:`buildbuy.audit`: measure an OpenAI-compatible endpoint and name its bottleneck.

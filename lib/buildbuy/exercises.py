@@ -18,6 +18,9 @@ cleared, so the build is byte-deterministic and idempotent.
 
 Grading lives in :mod:`buildbuy.grading` (each submission in its own bubblewrap
 sandbox); :func:`grade` and :class:`GradeRow` are re-exported here.
+The no-code track's answers file (``<exercise>.answers.json``, see
+:mod:`buildbuy.forms`) goes into the run with the notebook: its form cell reads it and
+records the answers as the code track does.
 
 Command line (``buildbuy exercises ...`` or ``python -m buildbuy exercises ...``)::
 

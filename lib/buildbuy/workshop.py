@@ -1,13 +1,19 @@
 """Workshop mode: the code-free lesson dashboards, prepared for one persona and served by Voilà.
 
 ``notebooks/dashboards/`` holds one dashboard notebook per lesson (same file
-name as the lesson). Each shows only widgets and charts: its code cells call
-the panels of :mod:`buildbuy.widgets`, and Voilà hides the code.
+name as the lesson) and one per exercise (``exercise_<exercise>.ipynb``). Each
+shows only widgets and charts: a lesson's code cells call the panels of
+:mod:`buildbuy.widgets`, an exercise's the no-code form of :mod:`buildbuy.forms`,
+and Voilà hides the code.
 
 :func:`prepare` copies the dashboards to ``build/workshop/`` with a papermill
 ``injected-parameters`` cell that sets the persona (nothing is executed: Voilà
 runs each page in a fresh kernel when a learner opens it). ``make workshop
-PERSONA=hospital_notes`` runs it and then serves the folder.
+PERSONA=hospital_notes`` runs it and then serves the folder. The exercise
+dashboards also get the instructor's answers folder (``answers_dir``, default
+``build/answers``, outside the served folder so no learner can open another's
+answers): each learner types an id into the form and their answers are saved in
+``answers_dir/<safe id>/``, ready for ``buildbuy exercises grade answers_dir``.
 
 Inside a served page, the URL can switch persona without restarting the
 server: ``.../01_physics_of_build_vs_buy.ipynb?persona=retail_search``.
@@ -58,11 +64,21 @@ DEFAULT_OUT = REPO_ROOT / "build" / "workshop"
 CULL_IDLE_S = 300
 #: how often Voilà looks for such kernels, in seconds
 CULL_INTERVAL_S = 60
+#: Where the exercise dashboards save the learners' answers (``make workshop ANSWERS=...``).
+DEFAULT_ANSWERS = REPO_ROOT / "build" / "answers"
 
 
 def dashboard_paths() -> list[Path]:
-    """The dashboard notebooks, one per lesson, in course order."""
-    return sorted((REPO_ROOT / "notebooks" / "dashboards").glob("[0-9][0-9]_*.ipynb"))
+    """The dashboard notebooks: one per lesson in course order, then one per exercise."""
+    folder = REPO_ROOT / "notebooks" / "dashboards"
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb")) + sorted(folder.glob("exercise_*.ipynb"))
+
+
+def _declares(nb: Any, name: str) -> bool:
+    """Whether the notebook's ``parameters`` cell assigns ``name``."""
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    return cell is not None and any(line.split("=", 1)[0].strip() == name
+                                    for line in cell.source.splitlines() if "=" in line)
 
 
 def persona_from_query(query_string: str) -> str | None:
@@ -120,7 +136,8 @@ def _show_problem(text: str) -> None:
 
 
 def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
-            overrides: Mapping[str, Any] | None = None) -> list[Path]:
+            overrides: Mapping[str, Any] | None = None,
+            answers_dir: str | Path = DEFAULT_ANSWERS) -> list[Path]:
     """Write every dashboard to ``out_dir`` with ``persona`` injected as its parameters.
 
     The persona (and the overrides) are validated first, so a typo fails here
@@ -135,6 +152,9 @@ def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
         The folder Voilà will serve.
     overrides : mapping, optional
         Scenario fields to change, e.g. ``{"monthly_tokens": 5e9}``.
+    answers_dir : str or Path
+        Where the exercise dashboards save each learner's answers (made absolute;
+        keep it outside ``out_dir``, which learners can browse).
 
     Returns
     -------
@@ -157,11 +177,18 @@ def prepare(persona: str = "bank_support", out_dir: str | Path = DEFAULT_OUT, *,
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise bad("--out", str(out), "a folder for the dashboards (this path is a file)")
+    answers = Path(answers_dir).resolve()
+    if answers.is_relative_to(out.resolve()):
+        raise bad("answers_dir", str(answers_dir), f"a folder outside {out} (learners can "
+                  "browse the served folder, and must not see each other's answers)")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for src in sources:
         nb = load_notebook_node(str(src))  # papermill's reader: every cell gets its tags list
-        nb = parameterize_notebook(nb, {"scenario": persona, "overrides": dict(overrides or {})},
+        params: dict[str, Any] = {"scenario": persona, "overrides": dict(overrides or {})}
+        if _declares(nb, "answers_dir"):
+            params["answers_dir"] = str(answers)
+        nb = parameterize_notebook(nb, params,
                                    comment="Workshop persona (buildbuy.workshop.prepare)")
         nb.metadata.pop("papermill", None)
         dst = out / src.name
@@ -191,10 +218,15 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override one scenario field (repeatable)")
+    parser.add_argument("--answers-dir", default=str(DEFAULT_ANSWERS),
+                        help="where the exercise dashboards save each learner's answers "
+                             "(default: build/answers; grade it with 'buildbuy exercises "
+                             "grade DIR')")
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         overrides = dict(_override(o) for o in args.overrides)
-        paths = prepare(args.persona, args.out, overrides=overrides)
+        paths = prepare(args.persona, args.out, overrides=overrides,
+                        answers_dir=args.answers_dir)
     except (ValueError, OSError) as exc:
         print(f"buildbuy workshop: {exc}", file=sys.stderr)
         return 2

@@ -84,7 +84,35 @@ def _records(nb: Any) -> dict[str, dict[str, Any]]:
             data = out.get("data", {}) if isinstance(out, dict) else {}
             rec = data.get(RECORD_MIME) if isinstance(data, dict) else None
             if isinstance(rec, dict) and isinstance(rec.get("question"), str):
-                found[rec["question"]] = rec  # the last run of a question wins
+                found[rec["question"]] = _later(found.get(rec["question"]), rec)
+    return found
+
+
+def _later(earlier: dict[str, Any] | None, rec: dict[str, Any]) -> dict[str, Any]:
+    """The record that counts when a question was checked twice: the later one, unless
+    it is unanswered and the earlier one is not (the no-code form runs before the code
+    steps, whose blank placeholders must not undo its answers)."""
+    if earlier is not None and rec.get("answer") is None and earlier.get("answer") is not None:
+        return earlier
+    return rec
+
+
+def _companions(sub: submissions.Submission, exercise: str) -> dict[str, Path]:
+    """Files a run needs beside its notebook that its copied folder may lack: the no-code
+    answers (``<exercise>.answers.json``, see :mod:`buildbuy.forms`) and the scenario file
+    the form may write (``<exercise>.scenario.json``), found under the exercise's name or
+    the notebook's stem (the flat layout: ``<learner>_<exercise>.answers.json``).
+    Returns {name in the run's folder: source}; symbolic links are never followed."""
+    from buildbuy.forms.answers import SUFFIX
+
+    found: dict[str, Path] = {}
+    for suffix in (SUFFIX, ".scenario.json"):
+        target = exercise + suffix
+        if sub.folder is not None and (sub.path.parent / target).is_file():
+            continue  # already in the learner's folder, copied with it
+        src = sub.path.with_name(sub.path.stem + suffix)
+        if src.is_file() and not src.is_symlink():
+            found[target] = src
     return found
 
 
@@ -142,8 +170,10 @@ def _first_error(nb: Any) -> str | None:
 
 
 def _run_one(sub: submissions.Submission, inject: dict[str, Any], *, limits: Limits,
-             cell_timeout_s: float, use_sandbox: bool) -> tuple[Any, str | None]:
-    """Run one submission on a fresh copy of its files; return (notebook, failure)."""
+             cell_timeout_s: float, use_sandbox: bool,
+             companions: dict[str, Path] | None = None) -> tuple[Any, str | None]:
+    """Run one submission on a fresh copy of its files (and its ``companions``, {name:
+    source}, copied beside the notebook); return (notebook, failure)."""
     with tempfile.TemporaryDirectory(prefix="buildbuy-grade-") as tmp:
         copy = Path(tmp) / "input"
         if sub.folder is not None:
@@ -153,6 +183,8 @@ def _run_one(sub: submissions.Submission, inject: dict[str, Any], *, limits: Lim
             copy.mkdir()
             shutil.copyfile(sub.path, copy / sub.path.name, follow_symlinks=False)
             name = sub.path.name
+        for target, source in (companions or {}).items():
+            shutil.copyfile(source, (copy / name).parent / target, follow_symlinks=False)
         work = Path(tmp) / "work"
         inside_input = sandbox.INPUT_DIR if use_sandbox else str(copy)
         inside_work = sandbox.WORK_DIR if use_sandbox else str(work)
@@ -249,7 +281,8 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
                 print(f"graded {rel}: FAILED: {problem}", flush=True)
             continue
         executed, failure = _run_one(sub, inject, limits=limits, cell_timeout_s=cell_timeout_s,
-                                     use_sandbox=use_sandbox)
+                                     use_sandbox=use_sandbox,
+                                     companions=_companions(sub, exercise))
         records = _records(executed)
         failure = failure or _first_error(executed)
         for q in qs:
