@@ -30,7 +30,7 @@ def _memo_fields(S: Any) -> dict[str, Any]:
     from buildbuy import memo
 
     figures = memo.memo_figures(S)
-    rec = questions.comparison(S).recommendation
+    rec = questions.record(S).comparison.recommendation
     return {
         "title": f"{S.title}: the build-or-buy decision",
         "problem": "We serve {monthly_tokens} a month, growing {annual_growth} a year.",
@@ -351,13 +351,11 @@ def test_every_option_of_every_choice_is_defined_and_every_choice_has_its_rule()
         assert glossary.rule_text(q, S), f"{q.id}: give its rule in forms.glossary"
 
 
-def test_the_recommendation_rule_quotes_the_thresholds_the_model_uses() -> None:
-    from buildbuy.tco_compare import BUILD_MARGIN, BUILD_PAYBACK_SLACK_MONTHS
-
-    S = scenarios.load("bank_support", horizon_months=48)
+def test_the_recommendation_rule_states_the_record_s_basis() -> None:
+    S = scenarios.load("bank_support", horizon_months=48, tax_rate=0.3)
     text = glossary.rule_text(questions.get("ex2_recommendation"), S)
-    assert f"{BUILD_MARGIN:.0%}" in text and f"{BUILD_PAYBACK_SLACK_MONTHS} months" in text
-    assert f"month {48 - BUILD_PAYBACK_SLACK_MONTHS} or earlier" in text
+    assert "30.0%" in text and f"{S.discount_rate:.1%}" in text and "48-month" in text
+    assert "doing nothing" in text and "<b>neither</b>" in text
     field = make_field(questions.get("ex2_recommendation"), S)
     shown = " ".join(c.value for c in field.box.children if hasattr(c, "value")
                      and isinstance(c.value, str))
@@ -569,22 +567,21 @@ def _calculator_answers(S: Any) -> dict[str, Any]:
     for qid, col in (("ex2_tco_a_usd", 1), ("ex2_tco_b_usd", 2)):
         _, rows = inputs.facts(qid, S)
         out[qid] = sum(_num(r[col]) for r in rows)
-    _, rows = inputs.facts("ex2_payback_months", S)
+    _, rows = inputs.facts("ex2_crossover_month", S)
     pb = _payback([_num(r[1]) - _num(r[2]) for r in rows])
-    out["ex2_payback_months"] = "never" if pb is None else pb
-    _, rows = inputs.facts("p2_discounted_payback_months", S)
+    out["ex2_crossover_month"] = "never" if pb is None else pb
+    _, rows = inputs.facts("p2_discounted_crossover_month", S)
     dpb = _payback([(_num(r[1]) - _num(r[2])) * float(r[3]) for r in rows])
-    out["p2_discounted_payback_months"] = "never" if dpb is None else dpb
+    out["p2_discounted_crossover_month"] = "never" if dpb is None else dpb
     rec = inputs.facts("ex2_recommendation", S)
-    npv_a, npv_b = _fact(rec, "cost NPV of A"), _fact(rec, "cost NPV of B")
-    feasible = next(v for w, v, _ in rec if w.startswith("can the API")) == "yes"
-    if npv_a - npv_b <= 0:
-        out["ex2_recommendation"] = "buy" if feasible else "hybrid"
-    elif ((npv_a - npv_b) / npv_a >= 0.10 and dpb is not None
-          and dpb <= _fact(rec, "horizon") - 12):
-        out["ex2_recommendation"] = "build"
-    else:
-        out["ex2_recommendation"] = "hybrid"
+    npv = {p: _fact(rec, f"after-tax NPV of {p}") for p in ("A (API)", "B (self-host)",
+                                                            "hybrid")}
+    possible = {p: next(v for w, v, _ in rec if w.startswith(f"what blocks {p}")) == "nothing"
+                for p in npv}
+    best = max((p for p in npv if possible[p]), key=lambda p: npv[p], default=None)
+    out["ex2_recommendation"] = ("neither" if best is None or npv[best] <= 0 else
+                                 {"A (API)": "buy", "B (self-host)": "build",
+                                  "hybrid": "hybrid"}[best])
     bill = inputs.facts("p2_api_first_month_usd", S)
     tokens, o = _fact(bill, "tokens in month 1"), _fact(bill, "output share")
     cached = _fact(bill, "cached share")
@@ -638,7 +635,7 @@ def test_the_lab_facts_hold_the_ceiling_a_learner_reads_off() -> None:
 
 
 def test_the_what_if_tool_is_the_librarys_comparison(tmp_path: Path) -> None:
-    from buildbuy import tco_compare
+    from buildbuy import tco
 
     S = scenarios.load("retail_search")
     form = forms.exercise_form("02_three_year_tco", S, folder=tmp_path)
@@ -653,8 +650,9 @@ def test_the_what_if_tool_is_the_librarys_comparison(tmp_path: Path) -> None:
         _, a, b = tool.tries[-1]
         if dearer is not None:
             assert (b > a) == dearer, (v, a, b)
-    c = tco_compare.compare(S)
-    assert tool.tries[-1][1:] == pytest.approx((c.npv_usd["A"], c.npv_usd["B"]), rel=1e-9)
+    c = tco.compare(S)
+    assert tool.tries[-1][1:] == pytest.approx((c.npv_cost_usd["A"], c.npv_cost_usd["B"]),
+                                               rel=1e-9)
     assert tool.result.value.count("<tr>") == 4
     tool.volume.value = "lots"
     tool.work_out()

@@ -43,13 +43,13 @@ Examples
 >>> form.fields["ex2_recommendation"].input.value = "build"
 >>> form.submit(["ex2_recommendation"])["ex2_recommendation"].status
 'correct'
->>> form.fields["ex2_payback_months"].input.value = "2 years"
->>> form.submit(["ex2_payback_months"])
+>>> form.fields["ex2_crossover_month"].input.value = "2 years"
+>>> form.submit(["ex2_crossover_month"])
 {}
->>> print(form.fields["ex2_payback_months"].status.value)  # doctest: +ELLIPSIS
-<span ...>Not checked: ex2_payback_months='2 years' is invalid: must be a number in months ...
+>>> print(form.fields["ex2_crossover_month"].status.value)  # doctest: +ELLIPSIS
+<span ...>Not checked: ex2_crossover_month='2 years' is invalid: must be a number in months ...
 >>> sorted(exercise_form("02_three_year_tco", "bank_support", folder=form.folder).answers())
-['ex2_payback_months', 'ex2_recommendation']
+['ex2_crossover_month', 'ex2_recommendation']
 """
 
 from __future__ import annotations

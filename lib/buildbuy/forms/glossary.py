@@ -63,18 +63,15 @@ def meaning(option: str) -> str:
 
 
 def _recommendation_rule(s: Any) -> str:
-    from buildbuy.tco_compare import BUILD_MARGIN, BUILD_PAYBACK_SLACK_MONTHS
-
-    return (f"The model's rule, on cost NPVs over your {s.horizon_months}-month horizon at "
-            f"{s.discount_rate:.1%} a year: <b>buy</b> when self-hosting costs as much as "
-            "the API or more and the API's published terms (a rate-limit tier, or "
-            "provisioned throughput) can carry your peak (if they cannot, <b>hybrid</b>: "
-            "negotiate a custom limit first); <b>build</b> when it saves at least "
-            f"{BUILD_MARGIN:.0%} of the API's cost and its discounted payback comes at least "
-            f"{BUILD_PAYBACK_SLACK_MONTHS} months before the horizon ends (month "
-            f"{s.horizon_months - BUILD_PAYBACK_SLACK_MONTHS} or earlier); <b>hybrid</b> "
-            "otherwise (cheaper, but narrowly or late). The margin is a judgement, about the "
-            "swing one driver gives in lesson 2's tornado.")
+    return (f"The model's rule (the decision record, lesson 3): for each path, the net present "
+            f"value of what it creates minus what it costs, after tax at {s.tax_rate:.1%} and "
+            f"discounted at {s.discount_rate:.1%} a year over your {s.horizon_months}-month "
+            "horizon, against <b>doing nothing</b>. A path a constraint blocks (data "
+            "residency, the latency target, an API quota no published tier carries) is not "
+            "possible. Recommend the possible path with the highest NPV: <b>buy</b> (A, the "
+            "API), <b>build</b> (B, self-host) or <b>hybrid</b> (the API until self-hosting "
+            "is live); <b>neither</b> when no path is possible or the best one loses money "
+            "against doing nothing.")
 
 
 def _binding_rule(s: Any) -> str:
@@ -122,8 +119,8 @@ _BY_ID: dict[str, Callable[[Any], str]] = {
     "p1_bound_batch1": _bound_rule,
     "ex2_tco_a_usd": _tco_definition,
     "ex2_tco_b_usd": _tco_definition,
-    "ex2_payback_months": _payback_definition,
-    "p2_discounted_payback_months": _discounted_payback_definition,
+    "ex2_crossover_month": _payback_definition,
+    "p2_discounted_crossover_month": _discounted_payback_definition,
     "p2_break_even_monthly_tokens": _break_even_definition,
 }
 _BY_OPTIONS: dict[frozenset[str], Callable[[Any], str]] = {

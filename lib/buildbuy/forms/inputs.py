@@ -170,7 +170,7 @@ def _by_category(s: Any) -> Table:
 def _monthly(s: Any) -> Table:
     from buildbuy import questions
 
-    monthly = questions.comparison(s).monthly
+    monthly = questions.record(s).comparison.monthly
     return (["month", "cost of A, USD", "cost of B, USD"],
             [[_n(m), _usd(row["A"]), _usd(row["B"])] for m, row in monthly.iterrows()])
 
@@ -179,23 +179,23 @@ def _monthly_discounted(s: Any) -> Table:
     from buildbuy import finance, questions
 
     rate = finance.monthly_rate(s.discount_rate)
-    monthly = questions.comparison(s).monthly
+    monthly = questions.record(s).comparison.monthly
     return (["month", "cost of A, USD", "cost of B, USD", "discount factor"],
             [[_n(m), _usd(row["A"]), _usd(row["B"]), f"{(1 + rate) ** -int(m):.5f}"]
              for m, row in monthly.iterrows()])
 
 
 def _npv(s: Any) -> list[Row]:
-    from buildbuy import api_limits, questions
+    from buildbuy import questions
 
-    c = questions.comparison(s)
-    blocked = api_limits.quota_blocking_reasons(s)
-    return [("cost NPV of A (API)", _usd(c.npv_usd["A"]), "USD"),
-            ("cost NPV of B (self-host)", _usd(c.npv_usd["B"]), "USD"),
-            ("discounted payback of B", "your answer to p2_discounted_payback_months", "months"),
-            ("horizon", _n(s.horizon_months), "months"),
-            ("can the API's published terms (a rate-limit tier, or provisioned throughput) "
-             "carry your peak?", "no: " + " ".join(blocked) if blocked else "yes", "")]
+    c = questions.record(s).comparison
+    npv, blocked = c.npv_vs_status_quo_usd, c.feasibility
+    names = {"A": "A (API)", "B": "B (self-host)", "H": "hybrid (API until B is live)"}
+    rows: list[Row] = [(f"after-tax NPV of {names[p]} against doing nothing", _usd(npv[p]),
+                        "USD") for p in ("A", "B", "H")]
+    rows += [(f"what blocks {names[p]}?", "no: " + " ".join(blocked[p]) if blocked[p]
+              else "nothing", "") for p in ("A", "B", "H")]
+    return rows
 
 
 def _api_bill(s: Any) -> list[Row]:
@@ -223,13 +223,13 @@ def _psi(s: Any) -> list[Row]:
 
 
 def _ebitda(s: Any) -> Table:
-    from buildbuy import board, questions
+    from buildbuy import questions
 
-    view = board.annual_view(questions.comparison(s).cashflows,
-                             depreciation_life_months=s.depreciation_life_months,
-                             residual_value_share=s.residual_value_share)
-    t = view.pivot(index="year", columns="scenario", values="ebitda_usd")
-    return (["year", "EBITDA effect of A, USD", "EBITDA effect of B, USD"],
+    annual = questions.record(s).annual
+    t = annual[annual.path.isin(["A", "B"])].pivot(index="year", columns="path",
+                                                   values="ebitda_usd")
+    return (["year", "EBITDA of A (value minus cash costs), USD",
+             "EBITDA of B (value minus cash costs), USD"],
             [[_n(y), _usd(row["A"]), _usd(row["B"])] for y, row in t.iterrows()])
 
 
@@ -275,10 +275,10 @@ INPUTS: dict[str, Callable[[Any], list[Row] | Table | str]] = {
     "ex1_lab_ceiling_tokens_per_s": _lab_audit,
     "ex2_tco_a_usd": _by_category,
     "ex2_tco_b_usd": _by_category,
-    "ex2_payback_months": _monthly,
+    "ex2_crossover_month": _monthly,
     "ex2_recommendation": _npv,
     "p2_api_first_month_usd": _api_bill,
-    "p2_discounted_payback_months": _monthly_discounted,
+    "p2_discounted_crossover_month": _monthly_discounted,
     "p3_psi_threshold": _psi,
     "p3_ebitda_delta_last_year_usd": _ebitda,
 }

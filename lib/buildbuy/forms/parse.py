@@ -23,10 +23,10 @@ Examples
 (12.0, 'never')
 >>> parse_number("") is None
 True
->>> parse_number("12 weeks", unit="months", name="ex2_payback_months")
+>>> parse_number("12 weeks", unit="months", name="ex2_crossover_month")
 Traceback (most recent call last):
 ...
-ValueError: ex2_payback_months='12 weeks' is invalid: must be a number in months ...
+ValueError: ex2_crossover_month='12 weeks' is invalid: must be a number in months ...
 """
 
 from __future__ import annotations
