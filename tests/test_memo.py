@@ -186,12 +186,18 @@ def test_figures_from_comparison_hand_computed() -> None:
 
 
 @pytest.mark.parametrize("persona", ["bank_support", "hospital_notes", "retail_search"])
-def test_draft_memo_follows_the_model_and_passes_its_own_check(persona: str) -> None:
+def test_draft_memo_follows_the_record_and_passes_its_own_check(persona: str) -> None:
     from buildbuy import scenarios, tco
-    from buildbuy.memo import draft_memo, figures_from_comparison
+    from buildbuy.memo import board_facts, draft_memo, judge
 
     c = tco.compare(scenarios.load(persona))
     m = draft_memo(c)
-    assert m.strategy == c.recommendation
-    assert check_memo(m, figures_from_comparison(c)).ok
+    facts = board_facts(persona)
+    assert m.strategy == c.recommendation == facts.recommendation
+    assert check_memo(m, facts.figures).ok
+    assert judge(m, facts).ok
     assert draft_memo(persona).markdown == m.markdown   # name, scenario or comparison alike
+    # the amount, the headcount and the widest tornado driver are all stated
+    cta = dict(m.sections)["Call to action"]
+    assert facts.text("ask_usd") in cta and facts.text("headcount_fte") in cta
+    assert facts.widest.label in m.markdown

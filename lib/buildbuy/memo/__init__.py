@@ -37,9 +37,18 @@ Examples
 True
 """
 
-from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, build_memo
-from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, quoted_numbers
-from buildbuy.memo.draft import draft_memo
+from buildbuy.memo.builder import (
+    KINDS,
+    MAX_WORDS,
+    RATIONALE_LABELS,
+    REQUIRED_SECTIONS,
+    STRATEGIES,
+    Memo,
+    build_memo,
+)
+from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, nearest_figure, quoted_numbers
+from buildbuy.memo.draft import draft_memo, draft_prfaq
+from buildbuy.memo.facts import BoardFacts, board_facts
 from buildbuy.memo.figures import (
     UNITS,
     Figure,
@@ -47,21 +56,37 @@ from buildbuy.memo.figures import (
     format_value,
     memo_figures,
 )
+from buildbuy.memo.kill import KillCriterion, flip_point
+from buildbuy.memo.prfaq import PRFAQ_SECTIONS, build_prfaq
+from buildbuy.memo.rubric import Rubric, RubricItem, judge
 
 __all__ = [
+    "KINDS",
     "MAX_WORDS",
+    "PRFAQ_SECTIONS",
     "RATIONALE_LABELS",
     "REQUIRED_SECTIONS",
+    "STRATEGIES",
     "UNITS",
+    "BoardFacts",
     "Figure",
+    "KillCriterion",
     "Memo",
     "MemoCheck",
     "Quoted",
+    "Rubric",
+    "RubricItem",
+    "board_facts",
     "build_memo",
+    "build_prfaq",
     "check_memo",
     "draft_memo",
+    "draft_prfaq",
     "figures_from_comparison",
+    "flip_point",
     "format_value",
+    "judge",
     "memo_figures",
+    "nearest_figure",
     "quoted_numbers",
 ]

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from buildbuy._validate import bad, choice, suggest
-from buildbuy.memo.figures import Figure, _figure_map
+from buildbuy.memo.figures import Figure, figure_map
 
-__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo"]
+__all__ = ["KINDS", "MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "STRATEGIES",
+           "STRATEGY_SENTENCES", "Memo", "build_memo", "fill_figures", "word_count_of"]
 
 #: Section headings every memo must carry, in order.
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -28,20 +29,34 @@ RATIONALE_LABELS: dict[str, str] = {
 }
 #: One printed page of prose at 11 pt holds about 500-600 words; we allow 650.
 MAX_WORDS: int = 650
-STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid")
+STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid", "neither")
+#: The two document forms: the investment memo and the PR/FAQ (:mod:`buildbuy.memo.prfaq`).
+KINDS: tuple[str, ...] = ("memo", "prfaq")
 #: The opening sentence of the Recommendation section, per strategy.
 STRATEGY_SENTENCES: dict[str, str] = {
     "build": "We recommend that we **build**: fine-tune an open model and serve it ourselves.",
     "buy": "We recommend that we **buy**: serve the workload through a provider's API.",
     "hybrid": "We recommend a **hybrid**: start on the API and keep self-hosting ready to "
               "switch on.",
+    "neither": "We recommend **neither** path for now: at today's numbers neither the API "
+               "nor self-hosting creates value, so we fund neither.",
 }
 
 
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-def _fill(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
+def fill_figures(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
+    """``text`` (argument ``name``) with every ``{key}`` replaced by that figure's text.
+
+    Raises the standard ``ValueError`` for an empty text or an unknown key (with close
+    matches).
+
+    Examples
+    --------
+    >>> fill_figures("impact", "Saves {s}.", {"s": Figure("s", "Saving", 2e6, "usd")})
+    'Saves $2.00M.'
+    """
     if not isinstance(text, str) or not text.strip():
         raise bad(name, text, "a non-empty string")
 
@@ -59,12 +74,17 @@ def _fill(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
 
 @dataclass(frozen=True, repr=False)
 class Memo:
-    """A built memo: title, ordered ``(heading, body)`` sections and the figures used."""
+    """A built board document: title, ordered ``(heading, body)`` sections, the figures used.
+
+    ``kind`` is ``"memo"`` (:func:`build_memo`) or ``"prfaq"``
+    (:func:`buildbuy.memo.build_prfaq`); both read back, check and export the same way.
+    """
 
     title: str
     strategy: str
     sections: tuple[tuple[str, str], ...]
     figures: tuple[Figure, ...] = field(default=())
+    kind: str = "memo"
 
     @property
     def markdown(self) -> str:
@@ -83,20 +103,27 @@ class Memo:
     @property
     def word_count(self) -> int:
         """Words of prose, not counting the figures table."""
-        return _word_count(self.markdown)
+        return word_count_of(self.markdown)
 
     def _repr_markdown_(self) -> str:
         return self.markdown
 
     def __repr__(self) -> str:
-        return (f"Memo(title={self.title!r}, strategy={self.strategy!r}, "
+        return (f"Memo(title={self.title!r}, strategy={self.strategy!r}, kind={self.kind!r}, "
                 f"{len(self.sections)} sections, {self.word_count} words)")
 
     def __str__(self) -> str:
         return self.markdown
 
 
-def _word_count(markdown: str) -> int:
+def word_count_of(markdown: str) -> int:
+    """Words of prose in ``markdown``, not counting table rows.
+
+    Examples
+    --------
+    >>> word_count_of("# Title\\n\\nWe save $2.0M.\\n\\n| a | b |\\n|---|---|")
+    4
+    """
     prose = [ln for ln in markdown.splitlines() if not ln.lstrip().startswith("|")]
     return len(re.findall(r"[A-Za-z0-9$%][\w$%.,'-]*", "\n".join(prose)))
 
@@ -112,6 +139,8 @@ def build_memo(
     call_to_action: str,
     figures: Mapping[str, Figure] | Iterable[Figure],
     table_keys: Sequence[str] | None = None,
+    kill_criteria: Sequence[str] = (),
+    quality: str | None = None,
 ) -> Memo:
     """Build the one-page memo from the learner's text and the model's figures.
 
@@ -121,8 +150,8 @@ def build_memo(
         The memo's title.
     problem : str
         The business problem, in numbers where possible.
-    strategy : {"build", "buy", "hybrid"}
-        The recommendation.
+    strategy : {"build", "buy", "hybrid", "neither"}
+        The recommendation; ``"neither"`` funds no path.
     rationale : mapping
         Keys ``"tco"``, ``"ip"`` and ``"time_to_market"``, one short paragraph each.
     impact : str
@@ -135,6 +164,10 @@ def build_memo(
         The model's numbers (see :func:`memo_figures`). Text fields quote them as ``{key}``.
     table_keys : sequence of str, optional
         Figures to list in the Financial impact table, in order (default: all).
+    kill_criteria : sequence of str, optional
+        When to stop: one line per driver, listed under **Kill criteria** in the risks.
+    quality : str, optional
+        The quality assumption behind the numbers, under **Quality assumption**.
 
     Returns
     -------
@@ -156,7 +189,7 @@ def build_memo(
     >>> "**TCO.** API costs $1.23M." in m.markdown
     True
     """
-    figs = _figure_map(figures)
+    figs = figure_map(figures)
     if not isinstance(title, str) or not title.strip():
         raise bad("title", title, "a non-empty string")
     choice("strategy", strategy, STRATEGIES)
@@ -169,25 +202,32 @@ def build_memo(
     for i, pair in enumerate(risks):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise bad(f"risks[{i}]", pair, "a (risk, mitigation) pair of strings")
-        risk = _fill(f"risks[{i}][0]", pair[0], figs)
-        mitigation = _fill(f"risks[{i}][1]", pair[1], figs)
+        risk = fill_figures(f"risks[{i}][0]", pair[0], figs)
+        mitigation = fill_figures(f"risks[{i}][1]", pair[1], figs)
         risk_lines.append(f"- **{risk.rstrip('.')}.** Mitigation: {mitigation}")
+    if isinstance(kill_criteria, (str, bytes)) or not isinstance(kill_criteria, Sequence):
+        raise bad("kill_criteria", kill_criteria, "a list of strings, one per driver")
+    kills = [fill_figures(f"kill_criteria[{i}]", k, figs) for i, k in enumerate(kill_criteria)]
+    if kills:
+        risk_lines.append("\n**Kill criteria.**\n\n" + "\n".join(f"- {k}" for k in kills))
+    if quality is not None:
+        risk_lines.append(f"\n**Quality assumption.** {fill_figures('quality', quality, figs)}")
     keys = list(figs) if table_keys is None else list(table_keys)
     for key in keys:
         if key not in figs:
             raise bad("table_keys", key, f"figure keys, one of {sorted(figs)}")
     why = "\n".join(
-        f"- **{label}.** {_fill(f'rationale[{k!r}]', rationale[k], figs)}"
+        f"- **{label}.** {fill_figures(f'rationale[{k!r}]', rationale[k], figs)}"
         for k, label in RATIONALE_LABELS.items()
     )
     table = "| Figure | Value |\n|---|---|\n" + "\n".join(
         f"| {figs[k].label} | {figs[k].text} |" for k in keys
     )
     sections = (
-        ("Business problem", _fill("problem", problem, figs)),
+        ("Business problem", fill_figures("problem", problem, figs)),
         ("Recommendation", f"{STRATEGY_SENTENCES[strategy]}\n\n{why}"),
-        ("Financial impact", f"{table}\n\n{_fill('impact', impact, figs)}"),
+        ("Financial impact", f"{table}\n\n{fill_figures('impact', impact, figs)}"),
         ("Risks and mitigations", "\n".join(risk_lines)),
-        ("Call to action", _fill("call_to_action", call_to_action, figs)),
+        ("Call to action", fill_figures("call_to_action", call_to_action, figs)),
     )
     return Memo(title.strip(), strategy, sections, tuple(figs[k] for k in figs))

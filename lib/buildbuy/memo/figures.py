@@ -15,10 +15,12 @@ from typing import Any
 
 from buildbuy._validate import bad, choice
 
-__all__ = ["UNITS", "Figure", "figures_from_comparison", "format_value", "memo_figures"]
+__all__ = ["UNITS", "Figure", "figure_map", "figures_from_comparison", "format_value",
+           "memo_figures"]
 
 #: Units a :class:`Figure` can carry.
-UNITS: tuple[str, ...] = ("usd", "usd_per_1k_tokens", "months", "share", "tokens", "count")
+UNITS: tuple[str, ...] = ("usd", "usd_per_1k_tokens", "months", "share", "tokens", "count",
+                          "fte", "ratio")
 
 
 def _sig(x: float, digits: int = 3) -> str:
@@ -44,8 +46,10 @@ def format_value(value: float | None, unit: str) -> str:
     """Format ``value`` in ``unit`` the way a board memo quotes it.
 
     USD and token counts take 3 significant digits with a k/M/B suffix, months and
-    shares one decimal (none when whole), counts a whole number. ``None`` (e.g. a
-    crossover that never happens within the horizon) reads "never within the horizon".
+    shares one decimal (none when whole), counts a whole number, full-time equivalents
+    (``"fte"``) one decimal (none when whole) and ratios two decimals with an ``x``.
+    ``None`` (e.g. a crossover that never happens within the horizon) reads "never
+    within the horizon".
 
     Examples
     --------
@@ -57,6 +61,8 @@ def format_value(value: float | None, unit: str) -> str:
     ('14.2 months', '36 months', '35.1%')
     >>> format_value(2.5e9, "tokens"), format_value(8, "count")
     ('2.50B tokens', '8')
+    >>> format_value(5.5, "fte"), format_value(6.0, "fte"), format_value(1.456, "ratio")
+    ('5.5 FTE', '6 FTE', '1.46x')
     """
     choice("unit", unit, UNITS)
     if value is None:
@@ -82,6 +88,11 @@ def format_value(value: float | None, unit: str) -> str:
     if unit == "tokens":
         v, suffix = _scaled(abs(x))
         return f"{sign}{_sig(v)}{suffix} tokens"
+    if unit == "fte":
+        tenths = f"{x:.1f}"
+        return (tenths[:-2] if tenths.endswith(".0") else tenths) + " FTE"
+    if unit == "ratio":
+        return f"{x:.2f}x"
     return f"{round(x):d}"
 
 
@@ -121,7 +132,8 @@ class Figure:
         return format_value(self.value, self.unit)
 
 
-def _figure_map(figures: Mapping[str, Figure] | Iterable[Figure]) -> dict[str, Figure]:
+def figure_map(figures: Mapping[str, Figure] | Iterable[Figure]) -> dict[str, Figure]:
+    """``figures`` (a mapping or an iterable of :class:`Figure`) as a dict key -> Figure."""
     items = list(figures.values()) if isinstance(figures, Mapping) else list(figures)
     out: dict[str, Figure] = {}
     for fig in items:
