@@ -11,7 +11,8 @@ from buildbuy._validate import bad, choice, suggest
 from buildbuy.memo.figures import Figure, figure_map
 
 __all__ = ["KINDS", "MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "STRATEGIES",
-           "STRATEGY_SENTENCES", "Memo", "build_memo", "fill_figures", "word_count_of"]
+           "STRATEGY_SENTENCES", "Memo", "build_memo", "fill_figures", "parse_memo",
+           "stated_strategy", "word_count_of"]
 
 #: Section headings every memo must carry, in order.
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -231,3 +232,57 @@ def build_memo(
         ("Call to action", fill_figures("call_to_action", call_to_action, figs)),
     )
     return Memo(title.strip(), strategy, sections, tuple(figs[k] for k in figs))
+
+
+def stated_strategy(markdown: str) -> str | None:
+    """The recommendation a text states: a bold strategy word, else "we recommend X".
+
+    Examples
+    --------
+    >>> stated_strategy("## Recommendation\\n\\nWe recommend that we **build**: ...")
+    'build'
+    >>> stated_strategy("We recommend neither option.") , stated_strategy("No view.")
+    ('neither', None)
+    """
+    words = "|".join(STRATEGIES)
+    m = re.search(rf"\*\*\s*({words})\s*\*\*", markdown, re.IGNORECASE)
+    if m is None:
+        m = re.search(rf"recommends?\s+(?:that\s+we\s+|to\s+|an?\s+)?({words})\b", markdown,
+                      re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def parse_memo(markdown: str) -> Memo:
+    """Read a memo or PR/FAQ typed as Markdown back into a :class:`Memo`.
+
+    The title is the first ``#`` heading, each ``##`` heading opens a section, the
+    strategy is :func:`stated_strategy` (``"neither"`` when none is stated) and the kind
+    is ``"prfaq"`` when a section is called "Press release".
+
+    Examples
+    --------
+    >>> m = parse_memo("# Bot\\n\\n## Recommendation\\n\\nWe recommend we **buy**.\\n")
+    >>> m.title, m.strategy, m.kind, m.sections
+    ('Bot', 'buy', 'memo', (('Recommendation', 'We recommend we **buy**.'),))
+    """
+    if not isinstance(markdown, str) or not markdown.strip():
+        raise bad("markdown", markdown, "a memo in Markdown with '#' and '##' headings")
+    title, sections, current, body = "", [], None, []
+    for line in markdown.splitlines():
+        m = re.match(r"^(#{1,2})\s+(.+?)\s*#*\s*$", line)
+        if m and len(m.group(1)) == 1 and not title and current is None:
+            title = m.group(2).strip()
+            continue
+        if m and len(m.group(1)) == 2:
+            if current is not None:
+                sections.append((current, "\n".join(body).strip()))
+            current, body = m.group(2).strip(), []
+            continue
+        body.append(line)
+    if current is not None:
+        sections.append((current, "\n".join(body).strip()))
+    if not sections:
+        raise bad("markdown", markdown[:60] + "...", "at least one '## ' section heading")
+    kind = "prfaq" if any(h.lower() == "press release" for h, _ in sections) else "memo"
+    return Memo(title or sections[0][0], stated_strategy(markdown) or "neither",
+                tuple(sections), (), kind=kind)

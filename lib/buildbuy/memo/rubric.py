@@ -34,7 +34,7 @@ import datetime
 import re
 from typing import Any
 
-from buildbuy.memo.builder import MAX_WORDS, STRATEGIES, Memo, word_count_of
+from buildbuy.memo.builder import MAX_WORDS, Memo, stated_strategy, word_count_of
 from buildbuy.memo.checker import nearest_figure, quoted_numbers
 
 __all__ = ["ASK_KEYS", "DRIVER_WORDS", "ITEMS", "KILL_DRIVERS", "MIN_WORDS", "Rubric",
@@ -138,24 +138,6 @@ def _section(markdown: str, *headings: str) -> str:
             if head.strip().rstrip(":").lower() == want.lower():
                 return body
     return ""
-
-
-def stated_strategy(markdown: str) -> str | None:
-    """The recommendation a text states: a bold strategy word, else "we recommend X".
-
-    Examples
-    --------
-    >>> stated_strategy("## Recommendation\\n\\nWe recommend that we **build**: ...")
-    'build'
-    >>> stated_strategy("We recommend neither option.") , stated_strategy("No view.")
-    ('neither', None)
-    """
-    words = "|".join(STRATEGIES)
-    m = re.search(rf"\*\*\s*({words})\s*\*\*", markdown, re.IGNORECASE)
-    if m is None:
-        m = re.search(rf"recommends?\s+(?:that\s+we\s+|to\s+|an?\s+)?({words})\b", markdown,
-                      re.IGNORECASE)
-    return m.group(1).lower() if m else None
 
 
 def _names_driver(sentence: str, driver: str, label: str) -> bool:
