@@ -25,12 +25,13 @@ from buildbuy._validate import bad
 from buildbuy.memo.builder import Memo, fill_figures
 from buildbuy.memo.facts import BoardFacts
 
-__all__ = ["SLIDE_TITLES", "deck_pptx", "plan_lines"]
+__all__ = ["SLIDE_TITLES", "deck_pptx", "normalised_zip", "plan_lines"]
 
 #: The opening words of each slide's title, in order.
 SLIDE_TITLES: tuple[str, ...] = ("Decision and ask", "Cost curves", "Financial impact",
                                  "Valuation", "Risk", "The plan")
 _NAVY = "1F3A5F"
+_MUSD = '"$"0.0"M"'
 _PATHS = {"A": "A: API", "B": "B: self-host", "H": "H: hybrid"}
 
 
@@ -79,6 +80,7 @@ class _Deck:
 
     def slide(self, title: str) -> Any:
         from pptx.dml.color import RGBColor
+        from pptx.enum.text import PP_ALIGN
         from pptx.util import Pt
 
         s = self.prs.slides.add_slide(self.prs.slide_layouts[5])  # Title Only
@@ -87,6 +89,7 @@ class _Deck:
                                             self.Inches(12.3), self.Inches(1.0))
         t.text = title
         para = t.text_frame.paragraphs[0]
+        para.alignment = PP_ALIGN.LEFT
         para.font.size, para.font.bold = Pt(28), True
         para.font.color.rgb = RGBColor.from_string(_NAVY)
         t.text_frame.word_wrap = True
@@ -121,29 +124,85 @@ class _Deck:
         return gf
 
     def chart(self, s: Any, kind: str, categories: list[str], series: dict[str, list[float]],
-              box: tuple[float, float, float, float], *, number_format: str = '"$"0.00"M"',
+              box: tuple[float, float, float, float], *, number_format: str = _MUSD,
               legend: bool = True) -> Any:
+        """A native category chart (``kind`` names an ``XL_CHART_TYPE``), values in $M."""
         from pptx.chart.data import CategoryChartData
-        from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-        from pptx.util import Pt
 
         data = CategoryChartData(number_format=number_format)
         data.categories = categories
         for name, values in series.items():
             data.add_series(name, [round(float(v), 6) for v in values])
+        return self._finish(s, kind, data, box, legend and len(series) > 1, number_format)
+
+    def xy(self, s: Any, series: dict[str, tuple[list[float], list[float]]],
+           box: tuple[float, float, float, float], *, x_title: str) -> Any:
+        """A native line chart on a numeric x axis (scatter with lines), y in $M."""
+        from pptx.chart.data import XyChartData
+
+        data = XyChartData(number_format=_MUSD)
+        for name, (xs, ys) in series.items():
+            sr = data.add_series(name)
+            for x, y in zip(xs, ys, strict=True):
+                sr.add_data_point(float(x), round(float(y), 6))
+        gf = self._finish(s, "XY_SCATTER_LINES_NO_MARKERS", data, box, len(series) > 1, _MUSD)
+        ax = gf.chart.category_axis
+        ax.has_title = True
+        ax.axis_title.text_frame.text = x_title
+        return gf
+
+    def _finish(self, s: Any, kind: str, data: Any, box: tuple[float, float, float, float],
+                legend: bool, number_format: str) -> Any:
+        from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
+        from pptx.util import Pt
+
         gf = s.shapes.add_chart(getattr(XL_CHART_TYPE, kind), *(self.Inches(v) for v in box),
                                 data)
         ch = gf.chart
-        ch.has_legend = legend and len(series) > 1
-        if ch.has_legend:
+        ch.has_title = False
+        ch.has_legend = legend
+        if legend:
             ch.legend.position, ch.legend.include_in_layout = XL_LEGEND_POSITION.BOTTOM, False
         ch.font.size = Pt(12)
+        labels = ch.value_axis.tick_labels
+        labels.number_format, labels.number_format_is_linked = number_format, False
+        if kind.startswith("BAR"):  # category labels at the left edge, clear of the bars
+            ch.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
         return gf
 
-    def save(self) -> bytes:
+    def save(self, *, title: str, when: str) -> bytes:
+        cp = self.prs.core_properties
+        cp.title, cp.author, cp.last_modified_by, cp.revision = title, "buildbuy", "buildbuy", 1
         buf = io.BytesIO()
         self.prs.save(buf)
-        return buf.getvalue()
+        return normalised_zip(buf.getvalue(), when=when)
+
+
+_STAMP = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
+def normalised_zip(data: bytes, *, when: str) -> bytes:
+    """An Office file (a zip) rewritten to be the same bytes for the same content.
+
+    Every member gets the same date (1980-01-01, the zip epoch) and every document
+    property date (``docProps/core.xml``, also inside the chart workbooks embedded as
+    ``.xlsx``) becomes ``when`` (ISO date), instead of the moment the file was written.
+    """
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            blob = src.read(info.filename)
+            if info.filename.endswith(".xlsx"):
+                blob = normalised_zip(blob, when=when)
+            elif info.filename.endswith("docProps/core.xml"):
+                blob = _STAMP.sub(rf"\g<1>{when}T00:00:00Z\g<2>", blob.decode("utf-8")
+                                  ).encode("utf-8")
+            dst.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)),
+                         blob, compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
 
 
 def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
@@ -197,9 +256,9 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
     # 2. cost curves
     s = d.slide("Cost curves: cumulative cost of the API (A) and self-hosting (B)")
     cum = f.cumulative
-    d.chart(s, "LINE", [str(int(m)) for m in cum.index],
-            {_PATHS.get(c, c): list(cum[c] / 1e6) for c in cum.columns},
-            (0.5, 1.4, 8.6, 5.6))
+    months = [float(m) for m in cum.index]
+    d.xy(s, {_PATHS.get(c, c): (months, list(cum[c] / 1e6)) for c in cum.columns},
+         (0.5, 1.4, 8.6, 5.6), x_title="month")
     cross = f.figures.get("crossover_month")
     d.text(s, [f"Horizon: {f.text('horizon_months')}.",
                f"TCO of A: {f.text('tco_a_usd')}; of B: {f.text('tco_b_usd')}.",
@@ -226,8 +285,8 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
     # 4. valuation
     s = d.slide("Valuation: what choosing self-hosting is worth")
     v = f.valuation
-    d.chart(s, "BAR_CLUSTERED", list(v["method"]), {"Value": list(v["value_usd"] / 1e6)},
-            (0.5, 1.4, 6.2, 3.2), legend=False)
+    d.chart(s, "BAR_CLUSTERED", list(v["method"])[::-1],
+            {"Value": list(v["value_usd"] / 1e6)[::-1]}, (0.5, 1.4, 6.2, 3.2), legend=False)
     from buildbuy.memo.figures import format_value
 
     rows = [["Method", "Value", "Basis"]] + [[str(m), format_value(float(x), "usd"), str(b)]
@@ -242,9 +301,12 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
     s = d.slide("Risk: what moves the answer (tornado of the NPV gap)")
     t = f.tornado.iloc[::-1]  # a bar chart draws its first category at the bottom
     base = float(t["base_metric"].iloc[0])
-    d.chart(s, "BAR_CLUSTERED", list(t["label"]),
-            {"driver low": list((base - t["metric_low"]) / 1e6),
-             "driver high": list((base - t["metric_high"]) / 1e6)}, (0.5, 1.4, 8.2, 5.7))
+    tornado = d.chart(s, "BAR_CLUSTERED", list(t["label"]),
+                      {"driver low": list((base - t["metric_low"]) / 1e6),
+                       "driver high": list((base - t["metric_high"]) / 1e6)},
+                      (0.5, 1.4, 8.2, 5.7))
+    tornado.chart.plots[0].overlap = 100  # low and high share one row, as in a tornado
+    tornado.chart.plots[0].gap_width = 40
     d.text(s, [f"NPV gap of B over A: P10 {f.text('npv_gap_p10_usd')}, P50 "
                f"{f.text('npv_gap_p50_usd')}, P90 {f.text('npv_gap_p90_usd')}.",
                f"B beats A in {f.text('prob_b_better')} of the draws.",
@@ -259,4 +321,4 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
     lines = ([f"Quality assumption: {plan['quality']}"] if plan["quality"] else []) + (
         [f"Call to action: {plan['ask']}"] if plan["ask"] else [])
     d.text(s, lines, (0.5, 4.4, 12.3, 2.8), size=14)
-    return d.save()
+    return d.save(title=f"{S.title}: board deck", when=f.decision_date)

@@ -18,11 +18,15 @@ from buildbuy.boardpack.pdf import memo_pdf
 from buildbuy.memo.builder import Memo, parse_memo
 from buildbuy.memo.facts import BoardFacts, board_facts
 
-__all__ = ["PDF_SUFFIX", "PPTX_SUFFIX", "BoardPack", "board_pack", "export",
-           "write_board_pack"]
+__all__ = ["PACK_FILES", "PACK_MIME", "PDF_SUFFIX", "PPTX_SUFFIX", "BoardPack", "board_pack",
+           "export", "report_bundle", "write_board_pack"]
 
 PDF_SUFFIX = ".memo.pdf"
 PPTX_SUFFIX = ".deck.pptx"
+#: MIME type under which a report notebook hands its pack to the report worker
+PACK_MIME = "application/vnd.buildbuy.boardpack+json"
+#: the pack's files: payload key (and ``summary.csv`` column) -> file suffix
+PACK_FILES: dict[str, str] = {"memo_pdf": PDF_SUFFIX, "deck_pptx": PPTX_SUFFIX}
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -105,3 +109,17 @@ def export(memo: Memo | str | None, scenario: Any, *, out_dir: str | Path = "boa
     facts = scenario if isinstance(scenario, BoardFacts) else board_facts(scenario)
     pack = board_pack(facts, memo=memo, prepared_for=prepared_for)
     return write_board_pack(pack, out_dir, stem or facts.scenario.name)
+
+
+def report_bundle(scenario: Any, *, prepared_for: str | None = None) -> dict[str, Any]:
+    """The display bundle with which the report template hands its pack to the worker.
+
+    ``{PACK_MIME: {"memo_pdf": base64, "deck_pptx": base64}, "text/plain": ...}``; see
+    :mod:`buildbuy.reports.pack`, which writes the files and drops the payload.
+    """
+    import base64
+
+    pack = board_pack(scenario, prepared_for=prepared_for)
+    files = {"memo_pdf": pack.pdf, "deck_pptx": pack.pptx}
+    return {PACK_MIME: {k: base64.b64encode(files[k]).decode("ascii") for k in PACK_FILES},
+            "text/plain": f"board pack: one-page {pack.memo.kind} PDF and slide deck"}

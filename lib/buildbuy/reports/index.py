@@ -23,10 +23,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from buildbuy.boardpack.export import PACK_FILES
 from buildbuy.reports.state import atomic_write_text
 
 __all__ = [
     "FIGURE_COLUMNS",
+    "PACK_COLUMNS",
     "STATUSES",
     "SUMMARY_COLUMNS",
     "class_charts",
@@ -47,9 +49,12 @@ FIGURE_COLUMNS: tuple[str, ...] = (
     "npv_a_usd",          # discounted cost of A
     "npv_b_usd",          # discounted cost of B
 )
+#: board-pack columns of ``summary.csv`` -> file suffix (the file name, empty if none)
+PACK_COLUMNS: dict[str, str] = dict(PACK_FILES)
 #: columns of ``summary.csv``
 SUMMARY_COLUMNS: tuple[str, ...] = ("row", "learner_id", "learner_name", "safe_id", "scenario",
-                                    "status", *FIGURE_COLUMNS, "seconds", "reason")
+                                    "status", *FIGURE_COLUMNS, *PACK_COLUMNS, "seconds",
+                                    "reason")
 _DONE = ("ok", "skipped")
 
 
