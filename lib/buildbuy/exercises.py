@@ -297,19 +297,21 @@ def _first_error(nb: dict[str, Any]) -> str | None:
     return None
 
 
-def _regrade(question: str, rec: dict[str, Any], forced: Any) -> tuple[str, str]:
-    """Re-check a recorded answer in this process (a forged status does not count)."""
+def _regrade(question: str, rec: dict[str, Any], forced: Any) -> tuple[str, str, tuple]:
+    """Re-check a recorded answer in this process (a forged status does not count).
+
+    Returns the status, the message and the judged parts (a memo's rubric items)."""
     from buildbuy import checks
 
     answer = rec.get("answer")
     if answer is None:
-        return "not_answered", "not answered yet"
+        return "not_answered", "not answered yet", ()
     try:
         scen = forced if forced is not None else checks.scenario_from_ref(rec.get("scenario"))
     except (ValueError, TypeError) as exc:
-        return "error", f"recorded scenario is invalid: {exc}"
+        return "error", f"recorded scenario is invalid: {exc}", ()
     result = checks.check(question, answer, scenario=scen)
-    return result.status, result.message
+    return result.status, result.message, result.parts
 
 
 def _kill_tree(pid: int) -> None:
@@ -386,7 +388,8 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
         ``<dir>/<learner>_<exercise>.ipynb`` (learner = file stem). The exercise is read
         from the notebook's ``metadata.buildbuy.exercise``, else from the file name.
     out_csv : path
-        One row per learner per question: learner, exercise, question, status, message.
+        One row per learner per question: learner, exercise, question, status, message;
+        then one row per judged part of it (exercise 3's memo: ``ex3_memo:<rubric item>``).
     timeout_s, cell_timeout_s : float
         Wall-clock limit per notebook and per cell, in seconds.
     scenario : str, optional
@@ -397,7 +400,7 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
     -------
     list of GradeRow
     """
-    from buildbuy import questions, scenarios
+    from buildbuy import checks, questions, scenarios
 
     root = Path(submissions_dir)
     if not root.is_dir():
@@ -427,12 +430,14 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
         if nb is None and reason is None:
             failure = "no executed notebook was produced"
         for q in questions.for_exercise(exercise):
+            parts: tuple = ()
             if q.id in records:
-                status, message = _regrade(q.id, records[q.id], forced)
+                status, message, parts = _regrade(q.id, records[q.id], forced)
             else:
                 status = "error"
                 message = f"check did not run ({failure or 'its check() cell is missing'})"
             rows.append(GradeRow(learner, exercise, q.id, status, message))
+            rows += [GradeRow(learner, exercise, *p) for p in checks.part_rows(q.id, status, parts)]
         if verbose:
             print(f"graded {path.relative_to(root)}: "
                   f"{'ran' if failure is None else 'FAILED: ' + failure}", flush=True)

@@ -47,7 +47,7 @@ from buildbuy.memo.builder import (
     build_memo,
 )
 from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, nearest_figure, quoted_numbers
-from buildbuy.memo.draft import draft_memo, draft_prfaq
+from buildbuy.memo.draft import draft_memo, draft_prfaq, long_date
 from buildbuy.memo.facts import BoardFacts, board_facts
 from buildbuy.memo.figures import (
     UNITS,
@@ -86,6 +86,7 @@ __all__ = [
     "flip_point",
     "format_value",
     "judge",
+    "long_date",
     "memo_figures",
     "nearest_figure",
     "quoted_numbers",
