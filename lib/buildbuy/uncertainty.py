@@ -224,6 +224,8 @@ def tornado(S: Any, drivers: Sequence[Driver] | None = None, *,
             col = cols.setdefault(d.name, np.full(2 * k + 1, values[i][1]))
             col[2 * i], col[2 * i + 1] = values[i][0], values[i][2]
     out = _evaluate(S, cols, tco._context(S), metric)
+    if out.size == 1:  # no driver was vectorised: one base run, copied to every slot
+        out = np.full(2 * k + 1, out[0])
     for i, d in enumerate(drivers):
         if not _vectorisable(d.name):  # re-size or re-time: one scenario per value
             for j, value in ((2 * i, values[i][0]), (2 * i + 1, values[i][2])):

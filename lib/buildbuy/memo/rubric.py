@@ -51,7 +51,7 @@ ASK_KEYS: tuple[str, ...] = ("ask_usd", "capex_y1_usd", "capex_usd")
 
 #: Words that name a driver in a sentence (regular expressions, lower case).
 DRIVER_WORDS: dict[str, str] = {
-    "monthly_tokens": r"volume|tokens|demand|traffic|usage",
+    "monthly_tokens": r"volume|demand|traffic|usage|tokens? (?:a|per) month",
     "annual_growth": r"growth|grow",
     "api_price_decline": r"api price|price (?:decline|cut|drop|fall)|prices? (?:fall|drop|decline)",
     "api_price_scale": r"api (?:list )?price|vendor price|token price|price per token",
