@@ -113,7 +113,7 @@ def test_deck_charts_carry_the_records_numbers(facts: memo.BoardFacts) -> None:
     assert labels[-1] == facts.tornado["label"].iloc[0]  # widest driver at the top
     low = next(s for s in tornado.plots[0].series if s.name == "driver low")
     top = facts.tornado.iloc[0]
-    assert low.values[-1] == pytest.approx((top["base_metric"] - top["metric_low"]) / 1e6)
+    assert low.values[-1] == pytest.approx((top["metric_low"] - top["base_metric"]) / 1e6)
 
 
 def test_deck_bytes_are_deterministic(facts: memo.BoardFacts) -> None:
@@ -134,7 +134,7 @@ def test_deck_plan_uses_the_learners_words(facts: memo.BoardFacts) -> None:
         call_to_action="Approve {ask_usd} by 29 January 2027.", figures=facts.figures)
     plan = plan_lines(own, facts)
     assert plan["kill"] == [f"Stop if volume falls below {facts.text('kill_monthly_tokens')}."]
-    assert plan["quality"].startswith("Quality is 100%")
+    assert plan["quality"].startswith(f"Quality is {facts.text('quality_b_vs_a')}")
     assert plan["ask"] == f"Approve {facts.text('ask_usd')} by 29 January 2027."
     deck = _deck(boardpack.deck_pptx(facts, memo=own))
     assert deck.slides[0].shapes.title.text.startswith("Decision and ask: buy")
@@ -165,11 +165,12 @@ def test_cli_exports_a_draft_and_a_markdown_memo(tmp_path: Path,
     assert (tmp_path / "hospital_notes.draft.memo.pdf").is_file()
     assert "Grace" in _text((tmp_path / "hospital_notes.draft.memo.pdf").read_bytes())
     md = tmp_path / "mine.md"
-    md.write_text(memo.draft_memo("hospital_notes").markdown.replace("$576k", "$600k"))
+    ask = memo.board_facts("hospital_notes").text("ask_usd")
+    md.write_text(memo.draft_memo("hospital_notes").markdown.replace(ask, "$1.23B"))
     assert bp_cli.cli_main(["export", str(md), "--scenario", "hospital_notes",
                             "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "'$600k' matches no model figure" in out and "FAIL ask" in out
+    assert "'$1.23B' matches no model figure" in out and "FAIL ask" in out
     assert (tmp_path / "mine.deck.pptx").is_file()
 
 

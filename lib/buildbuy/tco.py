@@ -1,18 +1,20 @@
-"""Monthly cash flows of Scenario A (API-first) and Scenario B (self-host).
+"""Monthly cash costs of Scenario A (API-first) and Scenario B (self-host).
 
 :func:`cashflows` turns a :class:`~buildbuy.scenarios.Scenario` into a tidy table of
-costs, month by month, for both scenarios; :func:`buildbuy.tco_compare.compare` (also
-reachable as ``buildbuy.tco.compare``) adds the outcomes a CFO asks for.
+cash costs, month by month, for both scenarios; :func:`fleet_by_year` is B's fleet, the one
+every view prints; :func:`compare` hands this module to :func:`buildbuy.tco_compare.compare`,
+which adds value, tax and the outcomes a CFO asks for (``tco_compare`` never imports
+``tco``: no import cycle).
 
 Conventions
 -----------
 - ``month`` 0 is "upfront, at the start" (hardware bought before service); months
   1..``horizon_months`` are calendar months of service. ``usd`` is a cost: positive =
   money out, negative = money in (resale of hardware at the horizon).
-- Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``.
-  A scenario serves it from the month after its go-live delay
-  (``months_to_production_a`` / ``months_to_production``); before that its
-  opportunity cost ``opportunity_usd_per_month`` is charged instead.
+- Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``
+  (:func:`buildbuy.demand.volume_tokens`). A scenario serves it from the month after its
+  go-live delay (``months_to_production_a`` / ``months_to_production``). The value it
+  misses before then is a value line (:mod:`buildbuy.value`), not a cost.
 - API fees = tokens x the blended list price of ``buildbuy.costs.api_usd_per_1k_tokens``
   x ``(1 - api_discount)`` x ``(1 - api_price_decline) ** ((m - 1) / 12)``.
 - The GPU count is never typed in. One replica's capacity (tokens/s at the latency
@@ -43,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import costs, data, tps
+from buildbuy import costs, data, demand, tps
 from buildbuy._validate import bad
 from buildbuy.costs import HOURS_PER_MONTH
 from buildbuy.scenarios import FIELDS, ROLES
@@ -52,22 +54,27 @@ __all__ = [
     "CATEGORIES",
     "FIXED_FIELDS",
     "HOURS_PER_MONTH",
+    "CostContext",
     "Sizing",
     "api_usd_per_token",
     "cashflows",
     "compare",
+    "cost_context",
     "drift_lines",
+    "fleet_by_year",
+    "monthly_lines",
     "monthly_totals",
+    "rent_usd_per_gpu_hour",
     "served_tokens",
     "sizing",
 ]
 
-#: Categories of the tidy frame (docs/design.md).
-CATEGORIES: tuple[str, ...] = ("capex", "opex", "people", "opportunity", "drift")
-_SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
+#: Categories of the tidy frame (docs/design.md): cash costs only.
+CATEGORIES: tuple[str, ...] = ("capex", "opex", "people", "drift")
 #: Fields that set the GPU sizing per replica: fixed within one vectorised call.
 FIXED_FIELDS: frozenset[str] = frozenset(
     {"output_token_share", "tokens_per_request", "max_ms_per_output_token"})
+# (weights_precision, a text field, also sets the sizing: vary it with Scenario.replace)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,23 +91,29 @@ class Sizing:
     Attributes
     ----------
     fleet : object
-        ``buildbuy.tps.size_fleet`` result at the first year's peak.
+        ``buildbuy.tps.size_fleet`` result at the first year's peak (None when no GPU
+        group meets the latency target).
     options : tuple of (int, float)
         ``(gpus_per_replica, tokens_per_s_per_replica)`` for each feasible group size.
+    error : str or None
+        Why no group size meets the latency target (only with ``allow_infeasible``).
     """
 
     fleet: Any
     options: tuple[tuple[int, float], ...]
+    error: str | None = None
 
     def n_gpus(self, peak_tokens_per_s: Any) -> np.ndarray:
-        """Fewest GPUs serving ``peak_tokens_per_s`` (prompt + output), elementwise."""
+        """Fewest GPUs serving ``peak_tokens_per_s`` (prompt + output), elementwise.
+
+        Zero when B is infeasible (:attr:`error` says why): its serving lines are then
+        empty, and the decision marks the path blocked rather than pricing it.
+        """
         peak = np.asarray(peak_tokens_per_s, dtype=float)
+        if not self.options:
+            return np.zeros_like(peak)
         counts = [tp * np.ceil(peak / cap - 1e-12) for tp, cap in self.options]
         return np.minimum.reduce(counts) if len(counts) > 1 else counts[0]
-
-
-def _peak_tokens_per_s(monthly_tokens: Any, peak_to_average: Any) -> Any:
-    return np.asarray(monthly_tokens, dtype=float) * peak_to_average / _SECONDS_PER_MONTH
 
 
 def _split(S: Any) -> tuple[int, int]:
@@ -108,19 +121,28 @@ def _split(S: Any) -> tuple[int, int]:
     return S.tokens_per_request - out, out
 
 
-def sizing(S: Any) -> Sizing:
+def sizing(S: Any, *, allow_infeasible: bool = False) -> Sizing:
     """Size Scenario B's serving replicas with ``buildbuy.tps.size_fleet``.
 
     Calls ``size_fleet`` once per tensor-parallel group size (1, 2, 4, 8 where the
     model's attention heads divide evenly, as ``size_fleet`` does) to get each group's
     tokens/s per replica, and once with the default search at the first year's peak
-    for :attr:`Sizing.fleet`.
+    for :attr:`Sizing.fleet`. When no group meets the latency target, ``size_fleet``'s
+    error is raised, or, with ``allow_infeasible=True``, returned in :attr:`Sizing.error`
+    (the decision then marks B infeasible; :mod:`buildbuy.constraints`).
     """
     prompt, output = _split(S)
-    peak = float(_peak_tokens_per_s(_year_peak_volume(S, 1), S.peak_to_average))
+    peak = float(demand.peak_tokens_per_s(_year_peak_volume(S, 1), S.peak_to_average))
     kw = dict(prompt_tokens=prompt, output_tokens=output,
-              max_ms_per_output_token=S.max_ms_per_output_token)
-    fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0), **kw)
+              max_ms_per_output_token=S.max_ms_per_output_token,
+              precision=S.weights_precision)
+    try:
+        fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0),
+                               **kw)
+    except ValueError as err:
+        if not allow_infeasible:
+            raise
+        return Sizing(None, (), str(err))
     heads = data.get_model(S.self_host_model).n_heads
     options = []
     for tp in (1, 2, 4, 8):
@@ -153,7 +175,8 @@ def api_usd_per_token(S: Any) -> tuple[float, float, float, float]:
                  for o, c in ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)))  # type: ignore[return-value]
 
 
-def _gpu_usd_per_hour(S: Any) -> float:
+def rent_usd_per_gpu_hour(S: Any) -> float:
+    """What B pays per rented GPU-hour: the override, else the price table; 0 when owned."""
     if S.gpu_usd_per_hour is not None:
         return float(S.gpu_usd_per_hour)
     if S.hosting == "owned":
@@ -180,8 +203,8 @@ def drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Context:
-    """Everything that stays fixed across Monte Carlo draws."""
+class CostContext:
+    """Everything that stays fixed across Monte Carlo draws (from :func:`cost_context`)."""
 
     horizon: int
     live_a_from: int
@@ -194,17 +217,18 @@ class _Context:
     drift: dict[str, dict[str, np.ndarray]]
 
 
-def _context(S: Any, size: Sizing | None = None) -> _Context:
-    return _Context(S.horizon_months, S.months_to_production_a + 1,
-                    S.months_to_production + 1, S.hosting, S.gpus_per_server,
-                    api_usd_per_token(S), _gpu_usd_per_hour(S),
-                    size if size is not None else sizing(S), drift_lines(S))
+def cost_context(S: Any, size: Sizing | None = None) -> CostContext:
+    """The draw-invariant part of the cost model (sizing, API price corners, drift lines)."""
+    return CostContext(S.horizon_months, S.months_to_production_a + 1,
+                       S.months_to_production + 1, S.hosting, S.gpus_per_server,
+                       api_usd_per_token(S), rent_usd_per_gpu_hour(S),
+                       size if size is not None else sizing(S), drift_lines(S))
 
 
 Component = tuple[str, str, str, np.ndarray]
 
 
-def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
+def _components(p: Mapping[str, Any], c: CostContext) -> Iterator[Component]:
     """Yield ``(scenario, component, category, usd)``; usd has shape (..., horizon + 1).
 
     ``p`` maps numeric field names to scalars or arrays of shape (n, 1) (one row per
@@ -219,7 +243,7 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
     n_years = int(years[-1]) + 1
     year_idx = years.astype(int)
 
-    volume = p["monthly_tokens"] * (1.0 + p["annual_growth"]) ** ((m - 1.0) / 12.0) * service
+    volume = demand.volume_tokens(p["monthly_tokens"], p["annual_growth"], m)
     # ---- Scenario A: API
     o, cs = p["output_token_share"], p["cached_input_share"]
     p00, p10, p01, p11 = c.api_corners
@@ -236,8 +260,8 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
     live_year = (lasts >= c.live_b_from).astype(float)
     gfirst = (1.0 + p["annual_growth"]) ** ((firsts - 1.0) / 12.0)
     glast = (1.0 + p["annual_growth"]) ** ((lasts - 1.0) / 12.0)
-    peak = (p["monthly_tokens"] * np.maximum(gfirst, glast) * p["peak_to_average"]
-            / _SECONDS_PER_MONTH)
+    peak = demand.peak_tokens_per_s(p["monthly_tokens"] * np.maximum(gfirst, glast),
+                                    p["peak_to_average"])
     gpus_y = c.sizing.n_gpus(peak) * live_year
     if c.hosting == "owned":
         servers_y = np.maximum.accumulate(np.ceil(gpus_y / c.gpus_per_server - 1e-9), axis=-1)
@@ -267,20 +291,18 @@ def _components(p: Mapping[str, Any], c: _Context) -> Iterator[Component]:
     yield "B", "licences", "opex", gpus_m * p["licence_usd_per_gpu_year"] / 12.0
     yield "B", "fine_tuning", "opex", p["fine_tuning_usd"] * (m == 1)
 
-    # ---- both: people, opportunity cost, drift
-    for side, live_from in (("A", c.live_a_from), ("B", c.live_b_from)):
+    # ---- both: people, drift
+    for side in ("A", "B"):
         for role in ROLES:
             yield (side, role, "people", p[f"{role}_fte_{side.lower()}"]
                    * p[f"{role}_usd_per_year"] / 12.0 * service)
-        delayed = ((m >= 1) & (m < live_from)).astype(float)
-        yield side, "delayed_value", "opportunity", p["opportunity_usd_per_month"] * delayed
         for comp, arr in c.drift.get(side, {}).items():
             yield side, comp, "drift", arr
 
 
 def _params(S: Any, varied: Mapping[str, Any] | None = None) -> dict[str, Any]:
     p = {k: getattr(S, k) for k, f in FIELDS.items() if f.type in (float, int)}
-    p["gpu_usd_per_hour"] = _gpu_usd_per_hour(S)
+    p["gpu_usd_per_hour"] = rent_usd_per_gpu_hour(S)
     for k, v in (varied or {}).items():
         p[k] = np.asarray(v, dtype=float).reshape(-1, 1)
     return p
@@ -288,8 +310,8 @@ def _params(S: Any, varied: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 def served_tokens(S: Any) -> dict[str, np.ndarray]:
     """Tokens served per month (index = month 0..horizon) by A and by B."""
-    m = np.arange(S.horizon_months + 1, dtype=float)
-    vol = S.monthly_tokens * (1.0 + S.annual_growth) ** ((m - 1.0) / 12.0) * (m >= 1)
+    m = demand.months(S.horizon_months)
+    vol = demand.tokens(S)
     return {"A": vol * (m > S.months_to_production_a),
             "B": vol * (m > S.months_to_production)}
 
@@ -322,7 +344,7 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     >>> bool((cf.groupby(["scenario", "component"]).size() == 37).all())
     True
     """
-    c = _context(S, size)
+    c = cost_context(S, size)
     p = _params(S)
     months = np.arange(S.horizon_months + 1)
     parts = []
@@ -333,9 +355,20 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
-                   context: _Context | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Total monthly cost of A and B, vectorised over draws of some fields.
+def _check_varied(varied: Mapping[str, Any] | None) -> None:
+    for k in varied or {}:
+        if k not in FIELDS:
+            raise bad("varied", k, "names of scenario fields")
+        if k in FIXED_FIELDS or FIELDS[k].type is not float:
+            raise bad("varied", k, "a numeric scenario field that does not change the GPU "
+                      "sizing per replica or a month count (" + ", ".join(sorted(FIXED_FIELDS))
+                      + " and whole-number fields are fixed per run)")
+
+
+def monthly_lines(S: Any, varied: Mapping[str, Any] | None = None, *,
+                  context: CostContext | None = None, components: bool = False,
+                  ) -> dict[tuple[str, str], np.ndarray]:
+    """Monthly cash costs by ``(scenario, category)``, vectorised over draws of some fields.
 
     Parameters
     ----------
@@ -346,33 +379,116 @@ def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
         the GPU sizing per replica (``output_token_share``, ``tokens_per_request``,
         ``max_ms_per_output_token``) and whole-number fields cannot vary here: vary them
         through ``S.replace`` instead.
-    context : optional
-        A precomputed draw-invariant context (internal; speeds up repeated calls).
+    context : CostContext, optional
+        A precomputed :func:`cost_context` (speeds up repeated calls).
+    components : bool
+        Key by ``(scenario, category, component)`` instead (capex split into purchases
+        and the resale credit, which the tax view needs apart).
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        Costs of A and B, shape ``(n, horizon + 1)`` (``(1, horizon + 1)`` without
-        ``varied``).
+    dict
+        ``(scenario, category) -> array`` of shape ``(n, horizon + 1)``
+        (``(1, horizon + 1)`` without ``varied``); every category of :data:`CATEGORIES`
+        is present for both scenarios.
     """
-    for k in varied or {}:
-        if k not in FIELDS:
-            raise bad("varied", k, "names of scenario fields")
-        if k in FIXED_FIELDS or FIELDS[k].type is not float:
-            raise bad("varied", k, "a numeric scenario field that does not change the GPU "
-                      "sizing per replica or a month count (" + ", ".join(sorted(FIXED_FIELDS))
-                      + " and whole-number fields are fixed per run)")
-    c = context if context is not None else _context(S)
+    _check_varied(varied)
+    c = context if context is not None else cost_context(S)
     p = _params(S, varied)
     n = max((np.size(v) for v in (varied or {}).values()), default=1)
-    total = {"A": np.zeros((n, c.horizon + 1)), "B": np.zeros((n, c.horizon + 1))}
-    for scen, _comp, _cat, usd in _components(p, c):
-        total[scen] += usd
-    return total["A"], total["B"]
+    out: dict[Any, np.ndarray] = {}
+    if not components:
+        for scen in ("A", "B"):
+            for cat in CATEGORIES:
+                out[scen, cat] = np.zeros((n, c.horizon + 1))
+    for scen, comp, cat, usd in _components(p, c):
+        key = (scen, cat, comp) if components else (scen, cat)
+        out[key] = out.get(key, np.zeros((n, c.horizon + 1))) + usd
+    return out
 
+
+def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
+                   context: CostContext | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Total monthly cash cost of A and B, vectorised over draws of some fields.
+
+    Arguments as :func:`monthly_lines`. Returns the costs of A and B, shape
+    ``(n, horizon + 1)`` (``(1, horizon + 1)`` without ``varied``).
+    """
+    lines = monthly_lines(S, varied, context=context)
+    return (sum(lines["A", cat] for cat in CATEGORIES),  # type: ignore[return-value]
+            sum(lines["B", cat] for cat in CATEGORIES))
+
+
+def fleet_by_year(S: Any, size: Sizing | None = None) -> pd.DataFrame:
+    """Scenario B's fleet, year by year: THE GPU count every view prints.
+
+    One row per year of the horizon (year 1 = months 1-12). ``peak_tokens_per_s`` is the
+    year's busiest month x ``peak_to_average`` (prompt + output tokens/s); ``gpus_needed``
+    serve it at the latency target (:meth:`Sizing.n_gpus`); ``gpus`` is what B runs that
+    year: rented GPUs, or owned GPUs in whole servers (owned servers are never sold before
+    the horizon, so the count never falls). ``servers`` is 0 for cloud hosting.
+    ``utilisation_at_peak`` = peak / (capacity of ``gpus``); a year before B goes live
+    has 0 GPUs. ``sized_for`` says what the count is sized for, in words.
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios
+    >>> f = fleet_by_year(scenarios.load("hospital_notes"))
+    >>> list(f.columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['year', 'peak_tokens_per_s', 'gpus_needed', 'gpus', 'servers', 'utilisation_at_peak',
+     'sized_for']
+    """
+    size = size if size is not None else sizing(S)
+    rows = []
+    held_servers = 0
+    per_gpu = (max(cap / tp for tp, cap in size.options) if size.options else 0.0)
+    for year in range(1, (S.horizon_months - 1) // 12 + 2):
+        last = min(12 * year, S.horizon_months)
+        peak = float(demand.peak_tokens_per_s(_year_peak_volume(S, year), S.peak_to_average))
+        live = last > S.months_to_production
+        needed = int(size.n_gpus(peak)) if live else 0
+        servers = 0
+        gpus = needed
+        if S.hosting == "owned":
+            held_servers = max(held_servers, int(np.ceil(needed / S.gpus_per_server - 1e-9)))
+            servers = held_servers if live else 0
+            gpus = servers * S.gpus_per_server
+        capacity = _capacity(size, gpus)
+        rows.append({
+            "year": year, "peak_tokens_per_s": peak, "gpus_needed": needed, "gpus": gpus,
+            "servers": servers,
+            "utilisation_at_peak": peak / capacity if capacity > 0 else float("nan"),
+            "sized_for": _sized_for(S, size, year, live, per_gpu),
+        })
+    return pd.DataFrame(rows)
+
+
+def _capacity(size: Sizing, gpus: int) -> float:
+    """Peak tokens/s that ``gpus`` GPUs serve with the best group size that fits them."""
+    best = 0.0
+    for tp, cap in size.options:
+        best = max(best, (gpus // tp) * cap)
+    return best
+
+
+def _sized_for(S: Any, size: Sizing, year: int, live: bool, per_gpu: float) -> str:
+    if size.error is not None:
+        return f"not feasible: {size.error}"
+    if not live:
+        return f"year {year}: not live yet (B goes live in month {S.months_to_production + 1})"
+    unit = " in whole servers of " + f"{S.gpus_per_server}" if S.hosting == "owned" else ""
+    return (f"year {year}'s busiest month x peak_to_average {S.peak_to_average:g}, at "
+            f"{S.max_ms_per_output_token:g} ms per output token{unit}")
 
 
 def compare(S: Any) -> Any:
-    """Compare A and B for scenario ``S``; see :func:`buildbuy.tco_compare.compare`."""
-    from buildbuy.tco_compare import compare as _compare
-    return _compare(S)
+    """Compare A, B and the hybrid for ``S``: :func:`buildbuy.tco_compare.compare`.
+
+    Passes this module as the cost model, so ``tco_compare`` needs no import of ``tco``.
+    The result is cached per scenario values (every view gets the same object).
+    """
+    import sys
+
+    from buildbuy import tco_compare
+
+    return tco_compare.compare(S, model=sys.modules[__name__])

@@ -5,10 +5,12 @@ chart or table and a few lines of text:
 
 1. **Decision and ask**: the recommendation, the amount, the headcount, the decision date
    and the key figures.
-2. **Cost curves**: cumulative cost of the API (A) and self-hosting (B), month by month.
-3. **Financial impact**: EBITDA, EBIT and free-cash-flow effect of B by year, capex.
-4. **Valuation**: what choosing B is worth, by method, with its basis.
-5. **Risk**: the tornado (native bar chart) with the P10/P50/P90 range.
+2. **Cost curves**: cumulative cash cost of the API (A), self-hosting (B) and the hybrid
+   (H), month by month.
+3. **Financial impact**: EBITDA, EBIT and after-tax free cash flow of the recommended path
+   against doing nothing, by year; capex and headcount.
+4. **Valuation**: what the recommended path is worth, by method, with its basis.
+5. **Risk**: the tornado of the NPV gap (native bar chart) with its P10/P50/P90.
 6. **The plan**: kill criteria, the quality assumption and the call to action.
 
 Charts are native PowerPoint charts (their data travel inside the file), so a finance
@@ -22,8 +24,9 @@ import re
 from typing import Any
 
 from buildbuy._validate import bad
+from buildbuy.decision.figures import format_value
 from buildbuy.memo.builder import Memo, fill_figures
-from buildbuy.memo.facts import BoardFacts
+from buildbuy.memo.facts import PATH_NAMES, BoardFacts
 
 __all__ = ["SLIDE_TITLES", "deck_pptx", "normalised_zip", "plan_lines"]
 
@@ -244,23 +247,24 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
                 f"decide by {date}")
     who = f"{S.title}" + (f" \u00b7 prepared for {prepared_for}" if prepared_for else "")
     d.text(s, [who], (0.5, 1.3, 12.3, 0.5), size=14)
-    keys = ["ask_usd", "capex_y1_usd", "headcount_fte", "npv_fcf_gap_usd", "npv_gap_p10_usd",
-            "npv_gap_p90_usd", "prob_b_better", "payback_months"]
+    p = f.path.lower()
+    keys = ["ask_usd", "capex_year_1_usd", "headcount_fte", f"npv_{p}_usd", "npv_gap_usd",
+            "npv_gap_p10_usd", "npv_gap_p90_usd", "prob_b_better", "payback_months"]
     rows = [["Figure", "Value"]] + [[f.figures[k].label, f.text(k)] for k in keys
                                     if k in f.figures]
     d.table(s, rows, (0.5, 2.0, 6.6, 4.5), [4.9, 1.7])
-    reasons = [r for r in f.reasons if r][:4]
+    reasons = [r for r in f.reasons if r][:3]
     d.text(s, [f"The record recommends: {f.recommendation}.", *reasons],
-           (7.5, 2.0, 5.3, 5.0), size=13, bullets=True)
+           (7.5, 2.0, 5.3, 5.0), size=12, bullets=True)
 
     # 2. cost curves
-    s = d.slide("Cost curves: cumulative cost of the API (A) and self-hosting (B)")
+    s = d.slide("Cost curves: cumulative cash cost of each path")
     cum = f.cumulative
     months = [float(m) for m in cum.index]
     d.xy(s, {_PATHS.get(c, c): (months, list(cum[c] / 1e6)) for c in cum.columns},
          (0.5, 1.4, 8.6, 5.6), x_title="month")
     cross = f.figures.get("crossover_month")
-    d.text(s, [f"Horizon: {f.text('horizon_months')}.",
+    d.text(s, [f"Horizon: {f.text('horizon_months')}; pre-tax cash costs, value not counted.",
                f"TCO of A: {f.text('tco_a_usd')}; of B: {f.text('tco_b_usd')}.",
                "B's cumulative cost falls below A's after "
                f"{cross.text if cross is not None else 'never'}.",
@@ -269,50 +273,50 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
            (9.3, 1.6, 3.6, 5.0), size=13, bullets=True)
 
     # 3. financial impact
-    s = d.slide("Financial impact of self-hosting (B minus A), by year")
+    name = PATH_NAMES[f.path]
+    s = d.slide(f"Financial impact of {name} against doing nothing, by year")
     a = f.annual
     d.chart(s, "COLUMN_CLUSTERED", [f"Year {int(y)}" for y in a.index],
             {"EBITDA": list(a["ebitda_usd"] / 1e6), "EBIT": list(a["ebit_usd"] / 1e6),
-             "Free cash flow": list(a["fcf_usd"] / 1e6)}, (0.5, 1.4, 8.6, 5.6))
-    d.text(s, [f"Capex of B: {f.text('capex_y1_usd')} in year 1, {f.text('capex_usd')} "
-               "over the horizon.",
-               f"Headcount: {f.text('headcount_fte_b')} for B, {f.text('headcount_fte_a')} "
-               "for A.",
-               f"NPV of the change in free cash flow: {f.text('npv_fcf_gap_usd')}.",
+             "Free cash flow (after tax)": list(a["fcf_usd"] / 1e6)}, (0.5, 1.4, 8.6, 5.6))
+    d.text(s, [f"After-tax NPV against doing nothing: {f.text(f'npv_{p}_usd')}.",
+               f"Capex of B: {f.text('capex_year_1_usd')} in year 1, "
+               f"{f.text('capex_usd')} over the horizon.",
+               f"Headcount: {f.text('fte_b')} for B, {f.text('fte_a')} for A.",
                "EBITDA leaves out the hardware; free cash flow counts it when it is bought."],
            (9.3, 1.6, 3.6, 5.0), size=13, bullets=True)
 
     # 4. valuation
-    s = d.slide("Valuation: what choosing self-hosting is worth")
+    s = d.slide(f"Valuation: what {name} is worth")
     v = f.valuation
-    d.chart(s, "BAR_CLUSTERED", list(v["method"])[::-1],
+    d.chart(s, "BAR_CLUSTERED", list(v["label"])[::-1],
             {"Value": list(v["value_usd"] / 1e6)[::-1]}, (0.5, 1.4, 6.2, 3.2), legend=False)
-    from buildbuy.memo.figures import format_value
-
-    rows = [["Method", "Value", "Basis"]] + [[str(m), format_value(float(x), "usd"), str(b)]
-                                            for m, x, b in zip(v["method"], v["value_usd"],
-                                                               v["basis"], strict=True)]
-    d.table(s, rows, (0.5, 4.8, 12.3, 2.0), [3.2, 1.6, 7.5], size=12)
-    d.text(s, ["Only the discounted free cash flow counts the hardware and the horizon; "
-               "a multiple capitalises one year's run-rate forever."],
-           (7.0, 1.6, 5.8, 2.8), size=14)
+    rows = [["Method", "Value", "Basis"]] + [
+        [str(m), format_value(float(x), "usd"), str(b)]
+        for m, x, b in zip(v["label"], v["value_usd"], v["basis"], strict=True)]
+    d.table(s, rows, (0.5, 4.8, 12.3, 2.0), [3.2, 1.6, 7.5], size=11)
+    d.text(s, list(f.decision.valuation.explain())[:3], (7.0, 1.4, 5.9, 3.3), size=10)
 
     # 5. risk
-    s = d.slide("Risk: what moves the answer (tornado of the NPV gap)")
-    t = f.tornado.iloc[::-1]  # a bar chart draws its first category at the bottom
-    base = float(t["base_metric"].iloc[0])
-    tornado = d.chart(s, "BAR_CLUSTERED", list(t["label"]),
-                      {"driver low": list((base - t["metric_low"]) / 1e6),
-                       "driver high": list((base - t["metric_high"]) / 1e6)},
-                      (0.5, 1.4, 8.2, 5.7))
-    tornado.chart.plots[0].overlap = 100  # low and high share one row, as in a tornado
-    tornado.chart.plots[0].gap_width = 40
-    d.text(s, [f"NPV gap of B over A: P10 {f.text('npv_gap_p10_usd')}, P50 "
-               f"{f.text('npv_gap_p50_usd')}, P90 {f.text('npv_gap_p90_usd')}.",
-               f"B beats A in {f.text('prob_b_better')} of the draws.",
-               "Bars: change in B's advantage when one driver moves to its low or high "
-               "value, all else as planned."],
-           (8.9, 1.6, 4.0, 5.0), size=13, bullets=True)
+    s = d.slide("Risk: what moves the answer (tornado of the NPV gap, B over A)")
+    if not f.tornado.empty:
+        t = f.tornado.iloc[::-1]  # a bar chart draws its first category at the bottom
+        base = float(t["base_metric"].iloc[0])
+        tornado = d.chart(s, "BAR_CLUSTERED", list(t["label"]),
+                          {"driver low": list((t["metric_low"] - base) / 1e6),
+                           "driver high": list((t["metric_high"] - base) / 1e6)},
+                          (0.5, 1.4, 8.2, 5.7))
+        tornado.chart.plots[0].overlap = 100  # low and high share one row, as in a tornado
+        tornado.chart.plots[0].gap_width = 40
+        lines = [f"NPV gap of B over A, after tax: P10 {f.text('npv_gap_p10_usd')}, P50 "
+                 f"{f.text('npv_gap_p50_usd')}, P90 {f.text('npv_gap_p90_usd')}.",
+                 f"B beats A in {f.text('prob_b_better')} of the draws.",
+                 "Bars: change in the gap when one driver moves to its low or high value, "
+                 "all else as planned."]
+    else:
+        lines = ["Self-hosting is not feasible for this scenario: "
+                 + "; ".join(f.decision.feasibility.get("B", [])) + "."]
+    d.text(s, lines, (8.9, 1.6, 4.0, 5.0), size=13, bullets=True)
 
     # 6. the plan
     s = d.slide("The plan: when we stop, what we assume, what we ask")

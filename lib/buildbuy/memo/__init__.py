@@ -3,7 +3,7 @@
 A memo is five sections, in this order (:data:`REQUIRED_SECTIONS`):
 
 1. **Business problem**: what hurts, for whom, in numbers.
-2. **Recommendation**: build, buy or hybrid, with the rationale under three labels:
+2. **Recommendation**: build, buy, hybrid or neither, with the rationale under three labels:
    **TCO**, **IP** and **Time to market** (:data:`RATIONALE_LABELS`).
 3. **Financial impact**: a table of the model's figures plus the learner's reading of them.
 4. **Risks and mitigations**: one line per risk, each with its mitigation.
@@ -21,9 +21,19 @@ the figure, rounded to the digits shown, gives the quoted number. ``$1.2M``
 matches any value in [1.15M, 1.25M]; ``14 months`` matches [13.5, 14.5]. Signs
 are carried by the words ("saves $200k"), so magnitudes are compared.
 
-The package has three modules: :mod:`~buildbuy.memo.figures` (the numbers and their
-formatting), :mod:`~buildbuy.memo.builder` (the memo) and :mod:`~buildbuy.memo.checker`
-(reading a memo back).
+A PR/FAQ (:func:`build_prfaq`, Amazon's working-backwards form: press release, external
+and internal FAQ) covers the same five parts and reads back the same way. Beyond the
+arithmetic, :func:`judge` applies a deterministic rubric (recommendation agrees with the
+record, kill criteria for the widest drivers, quality assumption, the ask with its date,
+length).
+
+The figures are the decision record's (:class:`buildbuy.decision.Figure`, one formatter:
+:func:`buildbuy.decision.format_value`) plus the board's (:func:`board_facts`: the amount
+asked, the headcount of the recommendation, the kill thresholds of the widest drivers);
+:func:`memo_figures` returns them all. Modules: :mod:`~buildbuy.memo.builder` (the memo),
+:mod:`~buildbuy.memo.prfaq` (the PR/FAQ), :mod:`~buildbuy.memo.checker` (reading either
+back), :mod:`~buildbuy.memo.facts` and :mod:`~buildbuy.memo.kill` (the board's figures),
+:mod:`~buildbuy.memo.rubric` (judgement) and :mod:`~buildbuy.memo.draft` (first drafts).
 
 Examples
 --------
@@ -37,6 +47,9 @@ Examples
 True
 """
 
+from typing import Any
+
+from buildbuy.decision.figures import UNITS, Figure, format_value
 from buildbuy.memo.builder import (
     KINDS,
     MAX_WORDS,
@@ -49,16 +62,16 @@ from buildbuy.memo.builder import (
 from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, nearest_figure, quoted_numbers
 from buildbuy.memo.draft import draft_memo, draft_prfaq, long_date
 from buildbuy.memo.facts import BoardFacts, board_facts
-from buildbuy.memo.figures import (
-    UNITS,
-    Figure,
-    figures_from_comparison,
-    format_value,
-    memo_figures,
-)
 from buildbuy.memo.kill import KillCriterion, flip_point
 from buildbuy.memo.prfaq import PRFAQ_SECTIONS, build_prfaq
 from buildbuy.memo.rubric import Rubric, RubricItem, judge
+
+
+def memo_figures(scenario: Any) -> dict[str, Figure]:
+    """Every figure a memo may quote for ``scenario``: the decision record's registry
+    (``decide(scenario).figures``) plus the board's figures of :func:`board_facts`."""
+    return board_facts(scenario).figures
+
 
 __all__ = [
     "KINDS",
@@ -82,7 +95,6 @@ __all__ = [
     "check_memo",
     "draft_memo",
     "draft_prfaq",
-    "figures_from_comparison",
     "flip_point",
     "format_value",
     "judge",

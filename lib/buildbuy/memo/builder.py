@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from buildbuy._validate import bad, choice, suggest
-from buildbuy.memo.figures import Figure, figure_map
+from buildbuy.decision.figures import Figure, figure_map
 
 __all__ = ["KINDS", "MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "STRATEGIES",
            "STRATEGY_SENTENCES", "Memo", "build_memo", "fill_figures", "parse_memo",
-           "stated_strategy", "word_count_of"]
+           "stated_strategy", "word_count"]
 
 #: Section headings every memo must carry, in order.
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -37,10 +37,10 @@ KINDS: tuple[str, ...] = ("memo", "prfaq")
 STRATEGY_SENTENCES: dict[str, str] = {
     "build": "We recommend that we **build**: fine-tune an open model and serve it ourselves.",
     "buy": "We recommend that we **buy**: serve the workload through a provider's API.",
-    "hybrid": "We recommend a **hybrid**: start on the API and keep self-hosting ready to "
-              "switch on.",
-    "neither": "We recommend **neither** path for now: at today's numbers neither the API "
-               "nor self-hosting creates value, so we fund neither.",
+    "hybrid": "We recommend a **hybrid**: launch on the API and move to our own fine-tuned "
+              "model once it is live.",
+    "neither": "We recommend **neither**: at these numbers no option creates value, so we "
+               "should not start this project now.",
 }
 
 
@@ -104,7 +104,7 @@ class Memo:
     @property
     def word_count(self) -> int:
         """Words of prose, not counting the figures table."""
-        return word_count_of(self.markdown)
+        return word_count(self.markdown)
 
     def _repr_markdown_(self) -> str:
         return self.markdown
@@ -117,12 +117,12 @@ class Memo:
         return self.markdown
 
 
-def word_count_of(markdown: str) -> int:
-    """Words of prose in ``markdown``, not counting table rows.
+def word_count(markdown: str) -> int:
+    """Words of prose in ``markdown``, not counting table rows (lines starting with ``|``).
 
     Examples
     --------
-    >>> word_count_of("# Title\\n\\nWe save $2.0M.\\n\\n| a | b |\\n|---|---|")
+    >>> word_count("# Title\\n\\nWe save $2.0M.\\n\\n| a | b |\\n|---|---|")
     4
     """
     prose = [ln for ln in markdown.splitlines() if not ln.lstrip().startswith("|")]
@@ -162,7 +162,7 @@ def build_memo(
     call_to_action : str
         What the board is asked to decide or approve.
     figures : mapping or iterable of :class:`Figure`
-        The model's numbers (see :func:`memo_figures`). Text fields quote them as ``{key}``.
+        The model's numbers (``decide(S).figures``). Text fields quote them as ``{key}``.
     table_keys : sequence of str, optional
         Figures to list in the Financial impact table, in order (default: all).
     kill_criteria : sequence of str, optional

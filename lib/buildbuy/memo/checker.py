@@ -14,14 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from buildbuy._validate import bad, integer
-from buildbuy.memo.builder import (
-    MAX_WORDS,
-    RATIONALE_LABELS,
-    REQUIRED_SECTIONS,
-    Memo,
-    word_count_of,
-)
-from buildbuy.memo.figures import Figure, figure_map
+from buildbuy.decision.figures import Figure, figure_map
+from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, word_count
 
 __all__ = ["MemoCheck", "Quoted", "check_memo", "nearest_figure", "quoted_numbers"]
 
@@ -30,19 +24,22 @@ _SCALE = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
 _SUFFIX = r"(?:\s?(k|thousand|mn|million|bn|billion|m|b)\b)?"
 _MONEY = re.compile(r"\$\s?" + _NUM + r"(?:\s?(k|thousand|mn|million|bn|billion|m|b)(?![a-z]))?"
-                    r"(\s*(?:per|/)\s*1\s?k\s+tokens)?", re.IGNORECASE)
+                    r"(\s*(?:per|/)\s*(?:1\s?k\s+tokens|request)\b)?", re.IGNORECASE)
 _PERCENT = re.compile(_NUM + r"\s?%")
 _MONTHS = re.compile(_NUM + r"\s?(?:months?|mo)\b", re.IGNORECASE)
 # "per 1k tokens" is a unit, not a volume: not a figure
-_TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b",
+_TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b(?!/s)",
                      re.IGNORECASE)
+_TOKENS_PER_S = re.compile(r"(?<![\d.,])" + _NUM + r"\s+tokens/s\b", re.IGNORECASE)
 _FTE = re.compile(r"(?<![\d.,])" + _NUM + r"\s?(?:FTEs?|full-time equivalents?)\b",
                   re.IGNORECASE)
 _GPUS = re.compile(r"(?<![\d.,$])" + _NUM + r"\s+(?:[\w-]+\s)?GPUs?\b")
-#: Units of a quoted number -> the figure units it may match.
+#: Units of a quoted number -> the figure units it may match (its unit family).
 FAMILIES: dict[str, tuple[str, ...]] = {
-    "usd": ("usd",), "usd_per_1k_tokens": ("usd_per_1k_tokens",), "share": ("share",),
-    "months": ("months",), "tokens": ("tokens",), "fte": ("fte",), "count": ("count",),
+    "usd": ("usd",), "usd_per_1k_tokens": ("usd_per_1k_tokens",),
+    "usd_per_request": ("usd_per_request",), "share": ("share",), "months": ("months",),
+    "tokens": ("tokens",), "tokens_per_s": ("tokens_per_s",), "fte": ("fte",),
+    "count": ("count",),
 }
 
 
@@ -67,7 +64,8 @@ def _quoted(m: re.Match[str], unit: str, suffix: str | None, divisor: float = 1.
 
 
 def quoted_numbers(text: str) -> list[Quoted]:
-    """Every figure-like number in ``text``: money, per-1k-token prices, %, months, tokens.
+    """Every figure-like number in ``text``: money, per-1k-token and per-request prices, %,
+    months, tokens, tokens/s.
 
     Also headcounts (``5.5 FTE``) and GPU counts (``24 GPUs``, ``24 H100 GPUs``). Bare
     numbers ("3 vendors", "2027") are not figures and are not returned.
@@ -80,7 +78,9 @@ def quoted_numbers(text: str) -> list[Quoted]:
     found: list[Quoted] = []
     taken: list[tuple[int, int]] = []
     for m in _MONEY.finditer(text):
-        unit = "usd_per_1k_tokens" if m.group(3) else "usd"
+        per = (m.group(3) or "").lower()
+        unit = ("usd_per_request" if "request" in per else
+                "usd_per_1k_tokens" if per else "usd")
         found.append(_quoted(m, unit, m.group(2)))
         taken.append(m.span())
     for m in _PERCENT.finditer(text):
@@ -90,6 +90,8 @@ def quoted_numbers(text: str) -> list[Quoted]:
     for m in _TOKENS.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):
             found.append(_quoted(m, "tokens", m.group(2)))
+    for m in _TOKENS_PER_S.finditer(text):
+        found.append(_quoted(m, "tokens_per_s", None))
     for m in _FTE.finditer(text):
         found.append(_quoted(m, "fte", None))
     for m in _GPUS.finditer(text):
@@ -191,8 +193,8 @@ def check_memo(
     memo : Memo or str
         A built memo or Markdown typed by hand (sections as ``##`` headings).
     figures : mapping or iterable of :class:`Figure`
-        The record's figures for the learner's scenario (see :func:`memo_figures` and
-        :func:`buildbuy.memo.board_facts`).
+        The record's figures for the learner's scenario (:func:`buildbuy.memo.memo_figures`:
+        the decision record's registry and the board's figures).
     max_words : int, optional
         Word limit for one page (default :data:`MAX_WORDS` for a memo,
         :data:`~buildbuy.memo.prfaq.PRFAQ_MAX_WORDS` for a PR/FAQ).
@@ -241,4 +243,4 @@ def check_memo(
         else:
             matched.append((q.text, hit))
     return MemoCheck(missing, missing_why, tuple(unmatched), tuple(matched),
-                     word_count_of(text), limit, tuple(nearest))
+                     word_count(text), limit, tuple(nearest))

@@ -1,11 +1,13 @@
-"""First drafts from the record: the memo and the PR/FAQ, every number filled in.
+"""First drafts from the decision record: the memo and the PR/FAQ, every number filled in.
 
 The lesson on board strategy and the per-learner report show these drafts; the board pack
 (:mod:`buildbuy.boardpack`) exports them. A learner edits the words, never the numbers.
-Both drafts state the amount asked, the headcount, the P10/P90 range, the widest tornado
-drivers with their kill criteria, the quality assumption and the decision date, and both
-pass :func:`~buildbuy.memo.check_memo` and :func:`~buildbuy.memo.judge` (a draft that
-does not raises ``ValueError``, so no view can show numbers that disagree with the model).
+Both drafts follow the record's recommendation (build, buy, hybrid or neither) and state
+the amount asked, the headcount, the after-tax value and the EBITDA, EBIT and cash effect,
+the P10/P90 range, the widest tornado drivers with their kill criteria, the quality
+assumption and the decision date. Both pass :func:`~buildbuy.memo.check_memo` and
+:func:`~buildbuy.memo.judge`; a draft that does not raises ``ValueError``, so no view can
+show numbers that disagree with the record.
 """
 
 from __future__ import annotations
@@ -13,26 +15,26 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from buildbuy.decision.figures import format_value
 from buildbuy.memo.builder import Memo, build_memo
 from buildbuy.memo.checker import check_memo
-from buildbuy.memo.facts import MC_DRAWS, BoardFacts, board_facts
-from buildbuy.memo.figures import format_value
+from buildbuy.memo.facts import PATH_NAMES, BoardFacts, board_facts
 from buildbuy.memo.kill import KillCriterion
 from buildbuy.memo.prfaq import build_prfaq
 from buildbuy.memo.rubric import judge
 
 __all__ = ["TABLE_KEYS", "draft_memo", "draft_prfaq", "kill_sentence", "long_date"]
 
-#: Figures in the draft's Financial impact table, in order.
+#: Figures in the draft's Financial impact table, in order (``{p}``: the recommended path).
 TABLE_KEYS: tuple[str, ...] = (
-    "ask_usd", "capex_y1_usd", "headcount_fte", "ebitda_delta_y1_usd", "ebit_delta_y1_usd",
-    "fcf_delta_y1_usd", "npv_fcf_gap_usd", "npv_gap_p10_usd", "npv_gap_p90_usd",
-    "tco_a_usd", "tco_b_usd")
+    "ask_usd", "capex_year_1_usd", "headcount_fte", "npv_{p}_usd", "ebitda_{p}_year_1_usd",
+    "ebit_{p}_year_1_usd", "fcf_{p}_year_1_usd", "npv_gap_usd", "npv_gap_p10_usd",
+    "npv_gap_p90_usd", "gpus_year_1", "tco_a_usd", "tco_b_usd")
 
-_STOP = {"build": "stop before the next hardware order",
-         "hybrid": "stop the self-hosting pilot",
-         "buy": "revisit self-hosting",
-         "neither": "revisit the decision"}
+_ACT = {"build": "stop before the next hardware order",
+        "hybrid": "stop the move to self-hosting",
+        "buy": "review the API contract",
+        "neither": "revisit the case"}
 
 
 def long_date(iso: str) -> str:
@@ -52,125 +54,149 @@ def _lower(label: str) -> str:
     return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 
-def _facts(scenario: Any) -> BoardFacts:
-    return scenario if isinstance(scenario, BoardFacts) else board_facts(scenario)
-
-
 def kill_sentence(k: KillCriterion, facts: BoardFacts) -> str:
     """The draft's kill criterion for one driver, with ``{key}`` placeholders.
 
     With a threshold: what to do, and the driver value past which the decision reverses.
-    Without one (the gap keeps its sign over the tornado's whole range): the range
-    tested, and a review past it.
+    Without one (the decision holds over the tornado's whole range): the range tested,
+    and a review past it.
     """
     from buildbuy.uncertainty import SCALES
 
     scale = k.driver in SCALES
-    act = _STOP[facts.recommendation]
     label = _lower(k.label)
     if k.threshold is None:
-        end = f"{{range_high_{k.driver}}}" if not scale else \
-            f"{{range_high_{k.driver}}} above plan"
-        return (f"{k.label}: the answer holds across the range tested, up to {end}; we "
-                f"review the decision if {label} moves beyond that.")
+        end = (f"{{range_high_{k.driver}}} above plan" if scale else
+               f"{{range_low_{k.driver}}} to {{range_high_{k.driver}}}")
+        return (f"{k.label}: the decision holds across the range tested ({end}); we "
+                f"review it if {label} moves beyond that.")
     if scale:
-        where = "above" if k.rises else "below"
-        cond = f"{label} ends up more than {{{k.key}}} {where} plan"
+        cond = f"{label} ends up more than {{{k.key}}} {'above' if k.rises else 'below'} plan"
     else:
         cond = (f"{label} {'rises above' if k.rises else 'falls below'} {{{k.key}}} "
                 f"(plan: {{base_{k.driver}}})")
+    act = _ACT[facts.recommendation]
     return f"{act[0].upper()}{act[1:]} if {cond}."
 
 
-def _abs(facts: BoardFacts, key: str) -> str:
-    fig = facts.figures[key]
+def _facts(scenario: Any) -> BoardFacts:
+    return board_facts(scenario)
+
+
+def _abs(f: BoardFacts, key: str) -> str:
+    fig = f.figures[key]
     return format_value(None if fig.value is None else abs(fig.value), fig.unit)
 
 
-def _move(facts: BoardFacts, key: str, what: str) -> str:
-    v = facts.figures[key].value or 0.0
-    return f"{'raises' if v >= 0 else 'lowers'} {what} by {_abs(facts, key)}"
+def _move(f: BoardFacts, key: str, what: str) -> str:
+    v = f.figures[key].value or 0.0
+    return f"{'adds' if v >= 0 else 'takes'} {_abs(f, key)} {'to' if v >= 0 else 'from'} {what}"
 
 
-def _common(facts: BoardFacts) -> dict[str, Any]:
-    """Text shared by the memo and the PR/FAQ drafts."""
-    f, rec, w = facts, facts.recommendation, facts.widest
-    p10, p90 = f.figures["npv_gap_p10_usd"].value, f.figures["npv_gap_p90_usd"].value
-    rng = (f"Across {MC_DRAWS:,} draws of the uncertain inputs, the NPV gap of self-hosting "
-           f"over the API runs from {f.text('npv_gap_p10_usd')} (P10) to "
-           f"{f.text('npv_gap_p90_usd')} (P90); self-hosting comes out ahead in "
-           f"{f.text('prob_b_better')} of them.")
-    if p10 is not None and p90 is not None and p10 < 0 < p90:
-        rng += " The sign of the answer is not certain."
-    impact = (f"In year 1, choosing self-hosting {_move(f, 'ebitda_delta_y1_usd', 'EBITDA')}, "
-              f"{_move(f, 'ebit_delta_y1_usd', 'EBIT')} after depreciation and "
-              f"{_move(f, 'fcf_delta_y1_usd', 'free cash flow')} after "
-              f"{f.text('capex_y1_usd')} of hardware. Over the horizon its change in free "
-              f"cash flow is worth {f.text('npv_fcf_gap_usd')} today. Self-hosting needs "
-              f"{f.text('headcount_fte_b')} against {f.text('headcount_fte_a')} for the API.")
-    widest = (f"The widest driver is {_lower(w.label)}: across its range it "
-              f"moves the cost gap by {f.text('swing_' + w.driver)}.")
-    quality = (f"We assume the self-hosted model delivers {f.text('quality_b_vs_a')} of the "
-               f"API model's quality on our task. Basis: {f.quality_basis}. A task "
-               "evaluation before go-live must confirm it.")
+def _common(f: BoardFacts) -> dict[str, Any]:
+    """Text shared by the memo and the PR/FAQ drafts (numbers filled in)."""
+    rec, p = f.recommendation, f.path.lower()
+    name = PATH_NAMES[f.path]
+    risk = ""
+    if "npv_gap_p10_usd" in f.figures:
+        r = f.decision.risk
+        risk = (f"Across {r.n_draws:,} draws of the uncertain inputs, the after-tax NPV gap "
+                f"of self-hosting over the API runs from {f.text('npv_gap_p10_usd')} (P10) "
+                f"to {f.text('npv_gap_p90_usd')} (P90); self-hosting comes out ahead in "
+                f"{f.text('prob_b_better')} of them.")
+    widest = ""
+    if f.widest is not None:
+        w = f.widest
+        widest = (f" The widest driver is {_lower(w.label)}: across its range it moves the "
+                  f"gap by {f.text('swing_' + w.driver)}.")
+    lead = "" if rec != "neither" else "Funding it would mean this: "
+    owned = (f.figures["capex_year_1_usd"].value or 0.0) > 0
+    hardware = (f"{f.text('capex_year_1_usd')} of hardware in year 1" if owned else
+                "no hardware of its own (it rents GPUs)")
+    impact = (f"{lead}Against doing nothing, {name} is worth {f.text(f'npv_{p}_usd')} after "
+              f"tax over {f.text('horizon_months')}. In year 1 it "
+              f"{_move(f, f'ebitda_{p}_year_1_usd', 'EBITDA')}, "
+              f"{_move(f, f'ebit_{p}_year_1_usd', 'EBIT')} and "
+              f"{_move(f, f'fcf_{p}_year_1_usd', 'free cash flow')} after tax. Self-hosting "
+              f"needs {hardware} and {f.text('fte_b')}; the API needs {f.text('fte_a')}.")
+    quality = (f"We assume the self-hosted model's quality is {f.text('quality_b_vs_a')} of "
+               "the API model's, counted as the value of its answers, from the public "
+               "evaluation the scenario cites for it; a task evaluation on our own cases "
+               "before go-live must confirm it.")
     date = long_date(f.decision_date)
     if rec == "neither":
-        ask = (f"We ask the board for no funding ({f.text('ask_usd')}) and a decision by "
-               f"{date} to revisit the case when the kill criteria below move.")
+        ask = (f"We ask the board for no funding ({f.text('ask_usd')}) and to confirm by "
+               f"{date} that we revisit the case when a kill criterion below is met.")
     else:
-        what = {"build": f"of which {f.text('capex_y1_usd')} is hardware",
+        what = {"build": f"including {f.text('capex_year_1_usd')} of hardware",
                 "buy": "for the API service and its integration",
-                "hybrid": "to launch on the API while the self-hosting option is prepared"}
-        ask = (f"We ask the board to approve {f.text('ask_usd')} for the first 12 months, "
-               f"{what[rec]}, and a team of {f.text('headcount_fte')}, by {date}.")
-    kills = [kill_sentence(k, f) for k in f.kill_criteria]
-    return {"range": rng, "impact": impact, "widest": widest, "quality": quality,
-            "ask": ask, "kills": kills}
+                "hybrid": (f"to launch on the API and buy {f.text('capex_year_1_usd')} of "
+                           "hardware for the switch" if owned else
+                           "to launch on the API and prepare the switch to self-hosting")}
+        ask = (f"We ask the board to approve {f.text('ask_usd')} for the first "
+               f"{f.text('ask_months')}, {what[rec]}, and a team of "
+               f"{f.text('headcount_fte')}, by {date}.")
+    return {"risk": risk, "widest": widest, "impact": impact, "quality": quality,
+            "ask": ask, "kills": [kill_sentence(k, f) for k in f.kill_criteria]}
+
+
+def _rationale(f: BoardFacts) -> dict[str, str]:
+    d, figs, rec = f.decision, f.figures, f.recommendation
+    best = f.path.lower()
+    value_line = (f"Against doing nothing, the {rec if rec != 'neither' else 'best'} path is "
+                  f"worth {{npv_{best}_usd}} after tax over {{horizon_months}}.")
+    b_ahead = (figs["npv_gap_usd"].value or 0.0) >= 0
+    if d.feasibility.get("A"):
+        gap = " The API is not an option for us: " + d.feasibility["A"][0] + "."
+    elif rec == "hybrid":
+        gap = (" That beats the API alone by {npv_gap_hybrid_usd}; self-hosting alone would "
+               + ("beat it by" if b_ahead else "trail it by") + " {npv_gap_abs_usd}.")
+    elif b_ahead:
+        gap = (" Self-hosting beats the API by {npv_gap_abs_usd} after tax"
+               + (", and pays back against it after {discounted_payback_months} "
+                  "(discounted)." if figs["discounted_payback_months"].value is not None
+                  else ", though it does not pay back against it within the horizon."))
+    else:
+        gap = " Self-hosting alone would trail the API by {npv_gap_abs_usd} after tax."
+    cash = (" In cash costs alone the API costs {tco_a_usd} and self-hosting {tco_b_usd} "
+            "(pre-tax, value not counted).")
+    return {
+        "tco": value_line + gap + cash,
+        "ip": ("A fine-tuned model on our own hardware keeps the weights and the data in "
+               "house; the API leaves both with the vendor." if rec in ("build", "hybrid")
+               else "The API gives up control of the model, but owning the weights does "
+               "not pay for itself at these numbers."),
+        "time_to_market": ("The API is live in {months_to_production_a}; self-hosting "
+                           "needs {months_to_production_b} of procurement, fine-tuning "
+                           "and hardening."),
+    }
 
 
 def draft_memo(scenario: Any) -> Memo:
     """A first-draft memo for ``scenario``: the record's recommendation, numbers filled in.
 
-    ``scenario`` is a persona name, a :class:`~buildbuy.scenarios.Scenario` or the
-    :class:`~buildbuy.memo.BoardFacts` already computed for one.
+    ``scenario`` is a persona name, a :class:`~buildbuy.scenarios.Scenario`, its
+    :class:`~buildbuy.decision.Decision` or its :class:`~buildbuy.memo.BoardFacts`.
 
     Raises
     ------
     ValueError
-        If the draft fails :func:`check_memo` or :func:`judge` (a figure or a rounding that
-        no longer matches the record), so no view shows a memo that disagrees with it.
+        If the draft fails :func:`check_memo` or :func:`judge`.
     """
     f = _facts(scenario)
-    s, rec = f.scenario, f.recommendation
+    s = f.scenario
     t = _common(f)
-    cheaper = (f.figures["tco_saving_usd"].value or 0.0) > 0
-    cost_line = ("Self-hosting saves {tco_saving_usd} ({tco_saving_share} of the API cost) "
-                 "over {horizon_months}." if cheaper else
-                 "Self-hosting would cost {extra_cost_b_usd} more ({extra_cost_b_share} "
-                 "above the API) over {horizon_months}.")
-    payback = (" Its cumulative cost drops below the API's after {crossover_month}."
-               if f.figures["crossover_month"].value is not None else
-               " Its cumulative cost does not drop below the API's within the horizon.")
-    rationale = {
-        "tco": cost_line + payback,
-        "ip": ("A fine-tuned model on our own hardware keeps the weights and the data in "
-               "house; the API leaves both with the vendor." if rec in ("build", "hybrid")
-               else "The API gives up control of the model, but at this volume owning the "
-               "weights does not pay for itself."),
-        "time_to_market": ("The API is live in {months_to_production_a}; self-hosting "
-                           "needs {months_to_production_b} of procurement, fine-tuning "
-                           "and hardening."),
-    }
+    p = f.path.lower()
     m = build_memo(
         title=f"{s.title}: build or buy?",
         problem=(f"{s.description} It handles {{monthly_tokens}} a month today, growing "
-                 "{annual_growth} a year; on the API that costs {tco_a_usd} over "
-                 "{horizon_months}."),
-        strategy=rec,
-        rationale=rationale,
+                 "{annual_growth} a year. Value created on the API's model: "
+                 "{value_usd_per_request}."),
+        strategy=f.recommendation,
+        rationale=_rationale(f),
         impact=t["impact"],
         risks=[("The outcome is uncertain",
-                "act on the kill criteria below. " + t["range"] + " " + t["widest"]),
+                ("act on the kill criteria below. " + t["risk"] + t["widest"]).strip()),
                ("The model drifts or the vendor changes it",
                 "monitor drift monthly and budget retraining (lesson 2, drift lines)"),
                ("Key people leave", "document the serving stack and cross-train two people")],
@@ -178,7 +204,7 @@ def draft_memo(scenario: Any) -> Memo:
         quality=t["quality"],
         call_to_action=t["ask"],
         figures=f.figures,
-        table_keys=list(TABLE_KEYS),
+        table_keys=[k.format(p=p) for k in TABLE_KEYS if k.format(p=p) in f.figures],
     )
     return _verified(m, f)
 
@@ -192,10 +218,11 @@ def draft_prfaq(scenario: Any) -> Memo:
         "build": "Our own fine-tuned open model answers on our own servers, live in "
                  "{months_to_production_b}.",
         "buy": "A provider's model answers through its API, live in {months_to_production_a}.",
-        "hybrid": "A provider's API answers from month {months_to_production_a}; our own "
-                  "model takes over when it pays.",
+        "hybrid": "A provider's API answers from launch; our own fine-tuned model takes over "
+                  "once it is live.",
         "neither": "We keep today's process and revisit when the numbers move.",
     }[rec]
+    p = f.path.lower()
     m = build_prfaq(
         title=f"{s.title}: answers on demand",
         subtitle="What the service does for the people who use it, and what it costs us.",
@@ -212,14 +239,13 @@ def draft_prfaq(scenario: Any) -> Memo:
                       ("Will the answers be as good?", t["quality"])],
         impact=t["impact"],
         risks=[("The outcome is uncertain",
-                "act on the kill criteria below. " + t["range"] + " " + t["widest"]),
+                ("act on the kill criteria below. " + t["risk"] + t["widest"]).strip()),
                ("The model drifts", "monitor drift monthly and budget retraining")],
         kill_criteria=t["kills"],
-        quality=None,
         call_to_action=t["ask"],
         figures=f.figures,
-        table_keys=["ask_usd", "capex_y1_usd", "headcount_fte", "ebitda_delta_y1_usd",
-                    "npv_fcf_gap_usd"],
+        table_keys=[k for k in ("ask_usd", "capex_year_1_usd", "headcount_fte",
+                                f"npv_{p}_usd", "npv_gap_usd") if k in f.figures],
     )
     return _verified(m, f)
 

@@ -2,47 +2,49 @@
 
 A memo, a PR/FAQ, the one-page PDF and the deck all say the same things: the
 recommendation, the amount asked, the headcount, the financial effect (EBITDA, EBIT, free
-cash flow), the range of outcomes (P10/P50/P90 of the NPV gap), the drivers that move the
-answer most with the point at which each reverses it (:mod:`buildbuy.memo.kill`), the
-quality assumption and the decision date. :func:`board_facts` collects them once per
-scenario and registers every number as a :class:`~buildbuy.memo.figures.Figure`, so that
-the checker can match any number a text quotes against the whole record.
+cash flow), the range of outcomes (P10/P90 of the NPV gap), the widest drivers with the
+point at which each reverses the decision (:mod:`buildbuy.memo.kill`), the quality
+assumption and the decision date. :func:`board_facts` reads them from the decision record
+(:func:`buildbuy.decision.decide`) and adds the few figures a board needs that the record
+does not name, each computed from the record:
 
-Conventions
------------
-- **NPV gap** = NPV of self-hosting's advantage over the API, B minus A, positive when B
-  is better (cheaper). P10/P50/P90 are percentiles of the seeded Monte Carlo
-  (:data:`MC_DRAWS` draws, seed :data:`MC_SEED`).
-- **Ask** (``ask_usd``) = what the recommended path spends in its first 12 months,
-  capital expenditure included: the budget the board is asked to release. ``"neither"``
-  asks for nothing ($0).
-- **Headcount** (``headcount_fte``) = the full-time equivalents the recommended path
-  staffs (the sum of the scenario's role FTEs); 0 for ``"neither"``.
-- EBITDA, EBIT and free-cash-flow effects are B minus A, by year of the horizon.
+- ``ask_usd``: what the recommended path spends in its first :data:`ASK_MONTHS` months,
+  operating costs and capital expenditure (month 0 included): the budget the board is
+  asked to release; ``"neither"`` asks for nothing ($0). ``ask_months`` is that period.
+- ``headcount_fte``: the full-time equivalents the recommended path staffs (A's team for
+  "buy", B's for "build" and "hybrid", none for "neither").
+- per widest driver: ``kill_<driver>`` (the value at which the decision reverses, when it
+  does within the tornado's range), ``base_<driver>`` (the plan), ``range_low_<driver>``
+  and ``range_high_<driver>`` (the range tested), ``swing_<driver>`` (the bar's width).
+  Scale factors (``staff_fte_b_scale``) are quoted as their distance from plan (a share).
+
+Every one is a :class:`~buildbuy.decision.Figure`; ``BoardFacts.figures`` holds the
+record's registry plus these, so the checker matches any number a text quotes against the
+whole record.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import pandas as pd
 
-from buildbuy.memo.figures import Figure, figures_from_comparison
-from buildbuy.memo.kill import KillCriterion, kill_criterion, threshold_unit
+from buildbuy.decision.figures import Figure
+from buildbuy.memo.kill import KillCriterion, kill_criteria, threshold_unit
 
-__all__ = ["ASK_MONTHS", "MC_DRAWS", "MC_SEED", "TOP_DRIVERS", "BoardFacts", "board_facts"]
+__all__ = ["ASK_MONTHS", "TOP_DRIVERS", "BoardFacts", "board_facts"]
 
-#: Drivers that get a kill criterion (the widest bars of the tornado).
+#: Drivers that get a kill criterion (the widest bars of the record's tornado).
 TOP_DRIVERS: int = 3
-#: Monte Carlo draws and seed behind P10/P50/P90.
-MC_DRAWS: int = 10_000
-MC_SEED: int = 0
 #: Months of spending the ask covers (the first year of the recommended path).
 ASK_MONTHS: int = 12
 #: Tornado rows shown on the risk slide.
 TORNADO_ROWS: int = 8
+#: The path each recommendation stands for (``"neither"``: the best one, unfunded).
+PATH_OF: dict[str, str] = {"buy": "A", "build": "B", "hybrid": "H"}
+PATH_NAMES: dict[str, str] = {"A": "the API", "B": "self-hosting", "H": "the hybrid",
+                              "0": "doing nothing"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,38 +53,64 @@ class BoardFacts:
 
     Attributes
     ----------
-    scenario : Scenario
-    recommendation : str
-        ``"build"``, ``"buy"``, ``"hybrid"`` or ``"neither"``.
-    reasons, notes : tuple of str
-        The record's reasons for the recommendation, and what the model leaves out.
+    decision : Decision
+        The record (:func:`buildbuy.decision.decide`).
+    path : str
+        The recommended path (``"A"``, ``"B"``, ``"H"``; for "neither", the best one).
+    versus : str
+        The next best choice the kill criteria compare against (a path, or ``"0"``:
+        doing nothing).
+    kill_metric : (str, str or None)
+        The tornado metrics whose difference the kill criteria cross:
+        ``npv_<path>`` minus ``npv_<versus>`` (``None``: against doing nothing).
     figures : dict
         Every quotable number, key -> :class:`Figure` (the record's and the board's).
     kill_criteria : tuple of KillCriterion
-        The :data:`TOP_DRIVERS` widest tornado drivers, widest first.
+        The :data:`TOP_DRIVERS` widest tornado drivers, widest first (empty when the
+        record has no risk analysis: self-hosting not feasible).
     tornado : pandas.DataFrame
-        The widest :data:`TORNADO_ROWS` rows of the tornado (USD, B minus A cost).
-    cumulative : pandas.DataFrame
-        Index ``month``; one column per path: cumulative cost in USD.
+        The widest :data:`TORNADO_ROWS` rows of the record's tornado (NPV gap, B over A).
     annual : pandas.DataFrame
-        Index ``year``; ``ebitda_usd``, ``ebit_usd``, ``fcf_usd``, ``capex_usd``: B minus A.
-    valuation : pandas.DataFrame
-        ``method``, ``value_usd``, ``basis``: what choosing B is worth.
-    quality_basis : str
-        Where the quality assumption comes from.
+        Index ``year``: ``ebitda_usd``, ``ebit_usd``, ``fcf_usd``, ``capex_usd`` of the
+        recommended path against doing nothing (value included, after tax for FCF).
     """
 
-    scenario: Any
-    recommendation: str
-    reasons: tuple[str, ...]
-    notes: tuple[str, ...]
+    decision: Any
+    path: str
+    versus: str
+    kill_metric: tuple[str, str | None]
     figures: dict[str, Figure]
     kill_criteria: tuple[KillCriterion, ...]
     tornado: pd.DataFrame
-    cumulative: pd.DataFrame
     annual: pd.DataFrame
-    valuation: pd.DataFrame
-    quality_basis: str
+
+    @property
+    def scenario(self) -> Any:
+        """The scenario."""
+        return self.decision.scenario
+
+    @property
+    def recommendation(self) -> str:
+        """``"build"``, ``"buy"``, ``"hybrid"`` or ``"neither"`` (the record's)."""
+        return str(self.decision.recommendation)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The record's reasons."""
+        return tuple(self.decision.reasons)
+
+    @property
+    def cumulative(self) -> pd.DataFrame:
+        """Cumulative pre-tax cash cost by month, one column per path (USD)."""
+        return self.decision.comparison.cumulative
+
+    @property
+    def valuation(self) -> pd.DataFrame:
+        """``method``, ``label``, ``value_usd``, ``basis``: the record's valuation."""
+        t = self.decision.valuation.table[["method", "value_usd", "basis"]].copy()
+        t.insert(1, "label", [self.figures[f"valuation_{m}_usd"].label.split(": ")[-1]
+                              for m in t["method"]])
+        return t
 
     @property
     def decision_date(self) -> str:
@@ -90,92 +118,89 @@ class BoardFacts:
         return str(self.scenario.decision_date)
 
     @property
-    def widest(self) -> KillCriterion:
-        """The widest tornado driver."""
-        return self.kill_criteria[0]
+    def quality_basis(self) -> str:
+        """Where the quality assumption comes from (the scenario's source for it)."""
+        return str(self.scenario.source("quality_b_vs_a"))
+
+    @property
+    def widest(self) -> KillCriterion | None:
+        """The widest tornado driver (``None`` without a risk analysis)."""
+        return self.kill_criteria[0] if self.kill_criteria else None
 
     def text(self, key: str) -> str:
         """The figure ``key`` as a board reads it (``$690k``, ``62%``)."""
         return self.figures[key].text
 
 
-# --- the record --------------------------------------------------------------------------
-
-_CACHE: dict[str, BoardFacts] = {}
-
-
 def board_facts(scenario: Any) -> BoardFacts:
-    """The board's facts for ``scenario``, cached per scenario values.
+    """The board's facts for ``scenario``, cached with its decision record.
 
-    ``scenario`` is a persona name, a :class:`~buildbuy.scenarios.Scenario`, or a record
-    built on one (anything with a ``.scenario`` attribute, such as a comparison).
+    ``scenario`` is a persona name, a :class:`~buildbuy.scenarios.Scenario` or its
+    :class:`~buildbuy.decision.Decision`.
 
     Examples
     --------
     >>> f = board_facts("bank_support")
-    >>> f.recommendation, f.text("ask_usd").startswith("$"), f.widest.driver
-    ('build', True, 'api_price_decline')
+    >>> f.recommendation, f.path, f.versus, f.text("ask_usd").startswith("$")
+    ('build', 'B', '0', True)
     """
     from buildbuy import scenarios
+    from buildbuy.decision import Decision, decide
 
-    S = scenarios.load(scenario) if isinstance(scenario, str) else scenario
-    S = getattr(S, "scenario", S)
-    key = json.dumps(S.to_dict(), sort_keys=True, default=str)
-    if key not in _CACHE:
+    if isinstance(scenario, BoardFacts):
+        return scenario
+    if isinstance(scenario, Decision):
+        d = scenario
+    else:
+        d = decide(scenarios.load(scenario) if isinstance(scenario, str) else scenario)
+    key = id(d)
+    hit = _CACHE.get(key)
+    if hit is None or hit.decision is not d:  # decide() caches records: same record, same facts
         if len(_CACHE) > 32:
             _CACHE.clear()
-        _CACHE[key] = _build(S)
-    return _CACHE[key]
+        hit = _CACHE[key] = _build(d)
+    return hit
 
 
-def _build(S: Any) -> BoardFacts:
-    from buildbuy import board, tco, uncertainty
+_CACHE: dict[int, BoardFacts] = {}
 
-    c = tco.compare(S)
-    figs = dict(figures_from_comparison(c))
-    rec = str(c.recommendation)
 
-    def add(key: str, label: str, value: float | None, unit: str) -> None:
-        figs[key] = Figure(key, label, value, unit)
+def _next_best(d: Any, path: str) -> str:
+    """The best feasible choice other than ``path``: another path or doing nothing."""
+    npv = d.npv_vs_status_quo_usd
+    options = [p for p in ("A", "B", "H") if p != path and not d.feasibility.get(p)]
+    best = max(options, key=lambda p: npv[p], default="0")
+    return best if npv.get(best, 0.0) > 0.0 else "0"
 
-    # financial effect by year, B minus A (the board's ledger view)
-    d = board.delta(c.board).set_index("year")
-    annual = d[["ebitda_usd", "ebit_usd", "fcf_usd", "capex_usd"]].astype(float)
-    for y, row in annual.iterrows():
-        add(f"ebitda_delta_y{y}_usd", f"EBITDA effect of B, year {y}", row["ebitda_usd"], "usd")
-        add(f"ebit_delta_y{y}_usd", f"EBIT effect of B, year {y}", row["ebit_usd"], "usd")
-        add(f"fcf_delta_y{y}_usd", f"Free-cash-flow effect of B, year {y}", row["fcf_usd"],
-            "usd")
-    ev = c.enterprise_value
-    add("npv_fcf_gap_usd", "NPV of B's change in free cash flow", float(ev.npv_fcf_usd), "usd")
 
-    # capex, headcount and the ask
-    cap = c.board[c.board["scenario"] == "B"].set_index("year")["capex_usd"].astype(float)
-    add("capex_usd", "Capex of B over the horizon", float(cap.sum()), "usd")
-    add("capex_y1_usd", "Capex of B in year 1", float(cap.iloc[0]), "usd")
-    fte = {side: _fte(S, side) for side in ("a", "b")}
-    add("headcount_fte_a", "Headcount of A", fte["a"], "fte")
-    add("headcount_fte_b", "Headcount of B", fte["b"], "fte")
-    add("headcount_delta_fte", "Extra headcount of B over A", fte["b"] - fte["a"], "fte")
-    path = {"build": "B", "buy": "A", "hybrid": "A", "neither": None}[rec]
-    add("headcount_fte", "Headcount of the recommendation",
-        0.0 if path is None else fte[path.lower()], "fte")
+def _build(d: Any) -> BoardFacts:
+    S = d.scenario
+    figs = dict(d.figures)
+    rec = str(d.recommendation)
+    path = PATH_OF.get(rec, d.best_path)
+    versus = "0" if rec == "neither" else _next_best(d, path)
+
+    def add(key: str, label: str, value: float | None, unit: str, basis: str = "") -> None:
+        figs[key] = Figure(key, label, value, unit, basis)
+
+    first = d.monthly.index <= ASK_MONTHS
+    ask = 0.0 if rec == "neither" else float(
+        d.monthly.loc[first, (path, "costs")].sum() + d.monthly.loc[first, (path, "capex")].sum())
     add("ask_months", "Months the budget asked covers", float(ASK_MONTHS), "months")
-    first_year = c.monthly.loc[c.monthly.index <= ASK_MONTHS]
-    ask = 0.0 if path is None else float(first_year[path].sum())
-    add("ask_usd", "Budget asked: first 12 months of the recommendation", ask, "usd")
-    add("gpus_y1", "GPUs of B in year 1", float(c.gpus_by_year[0]), "count")
+    add("ask_usd", f"Budget asked: first {ASK_MONTHS} months of the recommendation", ask,
+        "usd", "operating costs and capex of the recommended path, months 0-12, pre-tax")
+    team = {"A": d.headcount_fte["A"], "B": d.headcount_fte["B"], "H": d.headcount_fte["B"]}
+    add("headcount_fte", "Headcount of the recommendation",
+        0.0 if rec == "neither" else float(team[path]), "fte")
 
-    # risk: Monte Carlo range and tornado with kill criteria
-    mc = uncertainty.monte_carlo(S, n_draws=MC_DRAWS, seed=MC_SEED)
-    gap = -mc.percentiles_usd["npv_diff"]  # advantage of B: minus its extra cost
-    add("npv_gap_p10_usd", "NPV gap B minus A, P10", float(gap["P90"]), "usd")
-    add("npv_gap_p50_usd", "NPV gap B minus A, P50", float(gap["P50"]), "usd")
-    add("npv_gap_p90_usd", "NPV gap B minus A, P90", float(gap["P10"]), "usd")
-    add("prob_b_better", "Chance that B beats A (NPV)", float(mc.prob_self_host_cheaper_npv),
-        "share")
-    tor = uncertainty.tornado(S)
-    kills = tuple(kill_criterion(S, row) for _, row in tor.head(TOP_DRIVERS).iterrows())
+    kills: tuple[KillCriterion, ...] = ()
+    tornado = pd.DataFrame()
+    metric = (f"npv_{path.lower()}", None if versus == "0" else f"npv_{versus.lower()}")
+    if d.risk is not None:
+        tornado = d.risk.tornado.head(TORNADO_ROWS).copy()
+        kills = kill_criteria(S, [row for _, row in d.risk.tornado.head(TOP_DRIVERS).iterrows()],
+                              metric=metric)
+    against = f"{PATH_NAMES[path]} against {PATH_NAMES[versus]}"
     for k in kills:
         unit, offset = threshold_unit(S, k.driver)
 
@@ -183,23 +208,14 @@ def _build(S: Any) -> BoardFacts:
             return abs(v - offset) if offset else v  # a scale: distance from plan
 
         if k.threshold is not None:  # no threshold, no figure: nothing to quote
-            add(k.key, f"Kill threshold: {k.label}", quoted(k.threshold), unit)
+            add(k.key, f"Kill threshold: {k.label}", quoted(k.threshold), unit,
+                f"where the after-tax NPV of {against} turns over")
         add(f"base_{k.driver}", f"Plan value: {k.label}", quoted(k.base), unit)
         add(f"range_low_{k.driver}", f"Tornado low: {k.label}", quoted(k.low), unit)
         add(f"range_high_{k.driver}", f"Tornado high: {k.label}", quoted(k.high), unit)
-        add(f"swing_{k.driver}", f"Tornado swing: {k.label}", k.swing_usd, "usd")
-    add("quality_b_vs_a", "Quality of B's model, share of A's", 1.0, "share")
+        add(f"swing_{k.driver}", f"Tornado swing: {k.label}", k.swing_usd, "usd",
+            "width of its bar in the NPV gap, B over A")
 
-    valuation = ev.table[["method", "value_usd", "basis"]].copy()
-    return BoardFacts(
-        scenario=S, recommendation=rec, reasons=tuple(c.reasons), notes=tuple(c.notes),
-        figures=figs, kill_criteria=kills, tornado=tor.head(TORNADO_ROWS).copy(),
-        cumulative=c.cumulative.copy(), annual=annual, valuation=valuation,
-        quality_basis="the cost model treats both paths as equally good at the task; "
-                      "it has no quality input yet")
-
-
-def _fte(S: Any, side: str) -> float:
-    from buildbuy.scenarios import ROLES
-
-    return float(sum(getattr(S, f"{role}_fte_{side}") for role in ROLES))
+    a = d.annual[d.annual["path"] == path].set_index("year")
+    annual = a[["ebitda_usd", "ebit_usd", "fcf_usd", "capex_usd"]].astype(float)
+    return BoardFacts(d, path, versus, metric, figs, kills, tornado, annual)

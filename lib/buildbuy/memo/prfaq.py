@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from buildbuy._validate import bad, choice
+from buildbuy.decision.figures import Figure, figure_map
 from buildbuy.memo.builder import STRATEGIES, STRATEGY_SENTENCES, Memo, fill_figures
-from buildbuy.memo.figures import Figure, figure_map
 
 __all__ = ["BOARD_QUESTIONS", "PRFAQ_MAX_WORDS", "PRFAQ_SECTIONS", "build_prfaq"]
 

@@ -11,7 +11,9 @@ The checker (:func:`buildbuy.memo.check_memo`) proves that every number is the m
     below ...) and a number.
 ``quality``
     One sentence states the quality assumption: how good the self-hosted model is
-    against the API's, as a number or an explicit assumption.
+    against the API's, as a share ("92% of the API's quality") or as parity ("the same
+    quality"). A bare label such as "Quality assumption." does not count, nor does a kill
+    criterion on quality (a sentence with a trigger).
 ``ask``
     The call to action names an amount the record holds (the first-year budget or the
     capex; for "neither", $0 or "no funding") and the decision date of the scenario.
@@ -34,7 +36,7 @@ import datetime
 import re
 from typing import Any
 
-from buildbuy.memo.builder import MAX_WORDS, Memo, stated_strategy, word_count_of
+from buildbuy.memo.builder import MAX_WORDS, Memo, stated_strategy, word_count
 from buildbuy.memo.checker import nearest_figure, quoted_numbers
 
 __all__ = ["ASK_KEYS", "DRIVER_WORDS", "ITEMS", "KILL_DRIVERS", "MIN_WORDS", "Rubric",
@@ -47,7 +49,7 @@ KILL_DRIVERS: int = 2
 #: Fewer words than this cannot cover the five parts.
 MIN_WORDS: int = 150
 #: Record figures an ask may quote.
-ASK_KEYS: tuple[str, ...] = ("ask_usd", "capex_y1_usd", "capex_usd")
+ASK_KEYS: tuple[str, ...] = ("ask_usd", "capex_year_1_usd", "capex_usd")
 
 #: Words that name a driver in a sentence (regular expressions, lower case).
 DRIVER_WORDS: dict[str, str] = {
@@ -76,7 +78,7 @@ _TRIGGER = (r"\b(?:stop|kill|halt|exit|pause|abandon|cancel|switch|revert|revisi
 _CONDITION = (r"\b(?:if|when|once|unless|above|below|beyond|over|under|exceeds?|passes|"
               r"falls?|drops?|rises?|reaches?|more than|less than|at least|at most)\b")
 _QUALITY = r"\b(?:quality|accuracy|as good as|parity|task success|eval)"
-_QUALITY_STATED = r"assum|equal|same|parity|match"
+_QUALITY_STATED = r"\b(?:equal|same|parity|matches|as good)"
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 _STOP = {"with", "from", "that", "this", "year", "first", "month", "value", "self", "host"}
@@ -190,6 +192,9 @@ def _recommendation(text: str, model: str) -> RubricItem:
 def _kill(text: str, facts: Any) -> RubricItem:
     sentences = _sentences(text)
     top = facts.kill_criteria[:KILL_DRIVERS]
+    if not top:
+        return RubricItem("kill_criteria", True, "the record has no tornado (self-hosting "
+                          "is not feasible): no driver needs a kill criterion")
     missing = [k.label for k in top
                if not any(_kill_sentence(s, k.driver, k.label) for s in sentences)]
     if missing:
@@ -204,6 +209,8 @@ def _kill(text: str, facts: Any) -> RubricItem:
 def _quality(text: str) -> RubricItem:
     for s in _sentences(text):
         low = s.lower()
+        if re.search(_TRIGGER, low):  # a kill criterion on quality is not the assumption
+            continue
         if re.search(_QUALITY, low) and (re.search(_QUALITY_STATED, low)
                                          or any(q.unit == "share" for q in quoted_numbers(s))):
             return RubricItem("quality", True, "states the quality assumption")
@@ -286,5 +293,5 @@ def judge(memo: Memo | str, facts: Any) -> Rubric:
         _kill(text, facts),
         _quality(text),
         _ask(text, facts, kind),
-        _length(word_count_of(text), limit),
+        _length(word_count(text), limit),
     ))

@@ -8,10 +8,10 @@ Illustrative inputs (not measured; change them for your case):
 - monthly availability: a beta distribution (:func:`buildbuy.sla.beta_availability`)
   with mean 99.9 % for the API and 99.5 % for a self-hosted single site, both with a
   standard deviation of 0.2 points;
-- cost of an hour down: the scenario's ``opportunity_usd_per_month`` spread over the
-  730 hours of a month, i.e. the benefit the system brings, lost while it is down
-  (the panel's slider starts at $1 an hour if that is less; :func:`sla_table` uses the
-  exact figure).
+- cost of an hour down: the value the service creates in its first month
+  (``value_usd_per_request`` x requests, :mod:`buildbuy.value`) spread over the 730 hours
+  of a month, i.e. the value lost while it is down (the panel's slider starts at $1 an
+  hour if that is less; :func:`sla_table` uses the exact figure).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def _bill(s: Any) -> float:
 
 
 def _hourly(s: Any) -> float:
-    return float(s.opportunity_usd_per_month) / sla.HOURS_PER_MONTH
+    requests = s.monthly_tokens / s.tokens_per_request
+    return float(s.value_usd_per_request * requests) / sla.HOURS_PER_MONTH
 
 
 def _outcomes(s: Any, *, schedule: str, api_mean: float, self_mean: float, sd: float,
