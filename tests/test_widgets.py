@@ -314,9 +314,8 @@ def test_psi_table_is_seeded_and_sees_the_drift() -> None:
 @needs_tco
 def test_tco_tables_add_up_to_compare(bank) -> None:
     from buildbuy import tco
-    from buildbuy.widgets import cost_by_category, headline
-
     from buildbuy.decision import decide
+    from buildbuy.widgets import cost_by_category, headline
 
     c = tco.compare(bank)
     d = decide(bank)

@@ -92,11 +92,19 @@ def path_cash(S: Any, lines: Mapping[tuple[str, ...], np.ndarray],
     sides = {"A": a, "B": b, "H": tuple(bb + aa * bridge for aa, bb in zip(a, b, strict=True))}
     disposal = [S.horizon_months] if S.hosting == "owned" else []
     out = {}
+    schedules: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
     for path, (costs, purchases, proceeds) in sides.items():
+        # B and H buy the same hardware: one schedule for both
+        known = next((s for buy, s in schedules if buy is purchases
+                      or np.array_equal(buy, purchases)), None)
+        if known is None:
+            known = tax.depreciation(purchases, S.depreciation_life_months,
+                                     disposal_months=disposal)
+            schedules.append((purchases, known))
         out[path] = tax.after_tax(value=values[path], costs=costs, purchases=purchases,
                                   proceeds=proceeds, tax_rate=p["tax_rate"],
                                   life_months=S.depreciation_life_months,
-                                  disposal_months=disposal)
+                                  disposal_months=disposal, schedule=known)
     zero = np.zeros_like(out["A"].fcf)
     out["0"] = tax.AfterTax(*(zero for _ in range(11)))
     return out

@@ -150,7 +150,8 @@ def depreciation(purchases: Any, life_months: int, *, disposal_months: Iterable[
 def after_tax(*, value: Any, costs: Any, purchases: Any, proceeds: Any, tax_rate: Any,
               life_months: int, disposal_months: Iterable[int] = (),
               salvage_share: float = BOOK_SALVAGE_SHARE,
-              tax_depreciation: str = "book") -> AfterTax:
+              tax_depreciation: str = "book",
+              schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> AfterTax:
     """EBITDA, EBIT, tax and free cash flow of one path, month by month.
 
     Parameters
@@ -170,6 +171,9 @@ def after_tax(*, value: Any, costs: Any, purchases: Any, proceeds: Any, tax_rate
         ``"bonus"`` deducts each purchase in full in its month (US 100% bonus
         depreciation) and taxes sale proceeds in full. Only to measure what the book
         convention costs: EBIT stays on the book schedule either way.
+    schedule : tuple, optional
+        A :func:`depreciation` result for these ``purchases`` (reused when two paths buy
+        the same hardware, e.g. B and the hybrid).
 
     Returns
     -------
@@ -182,8 +186,8 @@ def after_tax(*, value: Any, costs: Any, purchases: Any, proceeds: Any, tax_rate
     t = np.asarray(tax_rate, dtype=float)
     if np.any(t < 0) or np.any(t > 1) or not np.all(np.isfinite(t)):
         raise bad("tax_rate", tax_rate, "a share from 0 to 1")
-    dep, nbv, sold = depreciation(buy, life_months, disposal_months=disposal_months,
-                                  salvage_share=salvage_share)
+    dep, nbv, sold = schedule if schedule is not None else depreciation(
+        buy, life_months, disposal_months=disposal_months, salvage_share=salvage_share)
     disposed = np.zeros(buy.shape[-1])
     disposed[list({int(d) for d in disposal_months})] = 1.0
     gain = (sell - sold) * disposed

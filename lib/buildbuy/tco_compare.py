@@ -299,7 +299,7 @@ def _compare(S: Any, model: CostModel) -> Comparison:
         npv_vs_status_quo_usd=npv_sq, npv_gap_usd=npv_sq["B"] - npv_sq["A"],
         npv_gap_hybrid_usd=npv_sq["H"] - npv_sq["A"], payback_months=pb,
         payback_hybrid_months=pb_h, irr_b_vs_a=_irr_annual(gap), feasibility=feasible)
-    rec, reasons = _recommend(S, comparison, model)
+    rec, reasons = _recommend(S, comparison, model, size)
     notes = [
         "The GPU fleet is always on and sized for each year's peak (peak_to_average x the "
         "year's busiest month); autoscaling is not modelled, so cloud rent is an upper "
@@ -358,19 +358,22 @@ def break_even_monthly_tokens(S: Any, *, model: CostModel, context: Any = None,
     return float(b)
 
 
-def open_model_api_npv(S: Any, *, model: CostModel) -> dict[str, float]:
+def open_model_api_npv(S: Any, *, model: CostModel, size: Any = None) -> dict[str, float]:
     """Cost NPV (pre-tax, cash) of path A if the API were a hosted copy of B's model.
 
     Looks up every row of ``data/api_prices.csv`` whose name ends in the scenario's
     ``self_host_model`` (e.g. ``together-llama-3.1-8b`` for ``llama-3.1-8b``) and prices
     path A with it, all other fields unchanged. Returns ``{api name: cost NPV in USD}``,
-    empty when no provider in the table hosts that model.
+    empty when no provider in the table hosts that model. ``size`` reuses B's sizing (the
+    API does not change it).
     """
     r = _rate(S)
     out: dict[str, float] = {}
     for name in data.api_names():
         if name != S.self_host_model and name.endswith("-" + S.self_host_model):
-            a, _ = model.monthly_totals(S.replace(api_model=name))
+            T = S.replace(api_model=name)
+            ctx = model.cost_context(T, size) if size is not None else None
+            a, _ = model.monthly_totals(T, context=ctx)
             out[name] = float(finance.npv(r, a[0]))
     return out
 
@@ -382,7 +385,8 @@ def _months(x: float | None) -> str:
     return "never within the horizon" if x is None else f"after {x:.1f} months"
 
 
-def _recommend(S: Any, c: dict[str, Any], model: CostModel) -> tuple[str, list[str]]:
+def _recommend(S: Any, c: dict[str, Any], model: CostModel, size: Any
+               ) -> tuple[str, list[str]]:
     npv = c["npv_vs_status_quo_usd"]
     blocked = c["feasibility"]
     years = S.horizon_months / 12
@@ -396,17 +400,16 @@ def _recommend(S: Any, c: dict[str, Any], model: CostModel) -> tuple[str, list[s
         f"{S.quality_b_vs_a:.0%} of that on {S.self_host_model}; the API goes live in month "
         f"{S.months_to_production_a + 1}, self-hosting in month {S.months_to_production + 1}.",
     ]
-    if S.hosting == "owned":
-        unit = f" ({int(fleet['servers'].iloc[0])} servers of {S.gpus_per_server})"
+    if c["fleet"] is None:
+        reasons.append(f"Self-hosting cannot be sized: {fleet['sized_for'].iloc[0]}.")
     else:
-        unit = f" ({S.hosting.replace('_', ' ')})"
-    reasons.append(
-        f"Self-hosting runs {int(fleet['gpus'].iloc[0])} {S.gpu} GPUs in year 1{unit}, "
-        f"sized for {fleet['sized_for'].iloc[0]}.")
+        reasons.append(
+            f"Self-hosting runs {int(fleet['gpus'].iloc[0])} {S.gpu} GPUs in year 1 "
+            f"({S.hosting.replace('_', ' ')}), sized for {fleet['sized_for'].iloc[0]}.")
     reasons.append(
         f"In cash costs alone (pre-tax, no value) the API costs {_usd(c['tco_usd']['A'])} and "
         f"self-hosting {_usd(c['tco_usd']['B'])} over the horizon.")
-    hosted = open_model_api_npv(S, model=model)
+    hosted = open_model_api_npv(S, model=model, size=size)
     if hosted:
         name, cost = min(hosted.items(), key=lambda kv: kv[1])
         reasons.append(

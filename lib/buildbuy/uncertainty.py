@@ -45,6 +45,7 @@ __all__ = [
     "MonteCarlo",
     "default_drivers",
     "grid",
+    "metrics",
     "monte_carlo",
     "pert_ppf",
     "tornado",
@@ -181,8 +182,14 @@ def _expand(S: Any, varied: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def _metrics(S: Any, varied: Mapping[str, np.ndarray], ctx: Any) -> dict[str, np.ndarray]:
-    """Every metric of :data:`METRICS` for each row of the driver arrays in ``varied``."""
+def metrics(S: Any, varied: Mapping[str, np.ndarray], ctx: Any = None
+            ) -> dict[str, np.ndarray]:
+    """Every metric of :data:`METRICS` for each row of the driver arrays in ``varied``.
+
+    ``varied`` maps driver names (fields or :data:`SCALES`) to 1-D arrays of draws;
+    ``ctx`` is a precomputed :func:`buildbuy.tco.cost_context` (built if omitted).
+    """
+    ctx = ctx if ctx is not None else tco.cost_context(S)
     fields = _expand(S, varied)
     rate = fields.pop("discount_rate", None)
     lines = tco.monthly_lines(S, fields, context=ctx, components=True)
@@ -210,7 +217,7 @@ def _metrics(S: Any, varied: Mapping[str, np.ndarray], ctx: Any) -> dict[str, np
 
 def _evaluate(S: Any, varied: Mapping[str, np.ndarray], ctx: Any, metric: str
               ) -> np.ndarray:
-    return _metrics(S, varied, ctx)[metric]
+    return metrics(S, varied, ctx)[metric]
 
 
 def tornado(S: Any, drivers: Sequence[Driver] | None = None, *,
@@ -505,16 +512,16 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
     ppf = triangular_ppf if distribution == "triangular" else pert_ppf
     sampled = {name: ppf(u[:, i], *spec[name]) for i, name in enumerate(names)}
     ctx = tco.cost_context(S)
-    metrics = {k: np.empty(n) for k in METRICS}
+    found = {k: np.empty(n) for k in METRICS}
     for start in range(0, n, chunk):
         part = {k: v[start:start + chunk] for k, v in sampled.items()}
-        for k, v in _metrics(S, part, ctx).items():
-            metrics[k][start:start + chunk] = v
+        for k, v in metrics(S, part, ctx).items():
+            found[k][start:start + chunk] = v
     q = [10, 50, 90]
-    pct = pd.DataFrame({k: np.percentile(v, q) for k, v in metrics.items()},
+    pct = pd.DataFrame({k: np.percentile(v, q) for k, v in found.items()},
                        index=["P10", "P50", "P90"])
-    draws = pd.DataFrame({**sampled, **metrics})
-    return MonteCarlo(n, seed, pct, float(np.mean(metrics["npv_gap"] > 0)),
-                      float(np.mean(metrics["npv_gap_hybrid"] > 0)),
-                      float(np.mean(metrics["tco_diff"] < 0)),
-                      float(np.mean(metrics["npv_diff"] < 0)), draws, dict(spec))
+    draws = pd.DataFrame({**sampled, **found})
+    return MonteCarlo(n, seed, pct, float(np.mean(found["npv_gap"] > 0)),
+                      float(np.mean(found["npv_gap_hybrid"] > 0)),
+                      float(np.mean(found["tco_diff"] < 0)),
+                      float(np.mean(found["npv_diff"] < 0)), draws, dict(spec))

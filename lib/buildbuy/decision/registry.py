@@ -131,7 +131,7 @@ def build_registry(d: Any) -> dict[str, Figure]:
                    "undiscounted; already inside the value lines, not added to costs"))
 
     # ---- capex, depreciation
-    add(Figure("capex_usd", "Capex of B (servers and networking over the horizon)",
+    add(Figure("capex_usd", "Capex of B over the horizon",
                d.capex_usd, "usd", "hardware purchases, before resale"))
     for y, usd in d.capex_by_year_usd.items():
         add(Figure(f"capex_year_{y}_usd", f"Capex of B in year {y}", usd, "usd"))
