@@ -7,9 +7,11 @@ Two measurements, each side by side in this one run:
    adds on top: the board's figures (kill criteria re-run the model), the draft memo, the
    one-page PDF (reportlab) and the six-slide deck (python-pptx). Fonts and imports are
    warmed up first, as in a report worker.
-2. **Cohort**: ``buildbuy reports`` on the same small roster twice, with the report
-   template as shipped and with its board-pack line removed, same workers, ``--force``.
-   The difference is the pack's added cost in a real run (kernels, papermill, HTML).
+2. **Cohort**: ``buildbuy reports`` on the same small roster, with the report template as
+   shipped and with its board-pack line removed, same workers, ``--force``, alternating.
+   The difference is the pack's added cost in a real run (kernels, papermill, HTML). On a
+   shared machine this difference is within the noise of a few learners; the per-learner
+   breakdown above is the precise figure.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from buildbuy.reports import DEFAULT_TEMPLATE, default_workers, run_reports
 PERSONAS = ("bank_support", "hospital_notes", "retail_search")
 #: each persona at three volumes: a fresh record per variant (no cache hits)
 VOLUME_FACTORS = (0.7, 1.0, 1.3)
-COHORT = 6
+COHORT = 4
+#: the two configurations run alternately this many times; each keeps its fastest run
+ROUNDS = 2
 
 
 def _variants() -> list[scenarios.Scenario]:
@@ -85,22 +89,28 @@ def _template_without_pack(dst: Path) -> Path:
 
 
 def cohort() -> tuple[float, float, int]:
-    """Wall seconds of the cohort with and without the pack, and the workers used."""
-    with tempfile.TemporaryDirectory(dir=DEFAULT_TEMPLATE.parent) as tmp:
+    """Fastest wall seconds of the cohort without and with the pack, and the workers used.
+
+    The two configurations alternate (bare, pack, bare, pack, ...) so that a busy machine
+    slows both alike; each keeps its fastest of :data:`ROUNDS` runs.
+    """
+    with tempfile.TemporaryDirectory(prefix="buildbuy-bench-") as tmp:
         d = Path(tmp)
         roster = _roster(d / "roster.csv")
         bare = _template_without_pack(d / "learner_report.ipynb")
         workers = default_workers()
-        times = {}
-        for label, tpl in (("bare", bare), ("pack", DEFAULT_TEMPLATE)):
-            out = d / label
-            t0 = time.perf_counter()
-            s = run_reports(roster, out, workers=workers, template=tpl, force=True,
-                            progress=False)
-            times[label] = time.perf_counter() - t0
-            assert s.exit_code == 0, [r["reason"] for r in s.rows]
-            assert len(list(out.glob("*.memo.pdf"))) == (COHORT if label == "pack" else 0)
-        return times["bare"], times["pack"], workers
+        best = {"bare": float("inf"), "pack": float("inf")}
+        for _ in range(ROUNDS):
+            for label, tpl in (("bare", bare), ("pack", DEFAULT_TEMPLATE)):
+                out = d / label
+                t0 = time.perf_counter()
+                s = run_reports(roster, out, workers=workers, template=tpl, force=True,
+                                progress=False)
+                best[label] = min(best[label], time.perf_counter() - t0)
+                assert s.exit_code == 0, [r["reason"] for r in s.rows]
+                packs = len(list(out.glob("*.memo.pdf")))
+                assert packs == (COHORT if label == "pack" else 0)
+        return best["bare"], best["pack"], workers
 
 
 def main() -> None:
@@ -114,7 +124,8 @@ def main() -> None:
     print(f"  pack total   {pack:6.3f}  = {pack / med['decide']:.2f}x the decision record it "
           "is built on")
     bare, with_pack, workers = cohort()
-    print(f"Cohort of {COHORT} learners, {workers} worker(s), buildbuy reports --force:")
+    print(f"Cohort of {COHORT} learners, {workers} worker(s), buildbuy reports --force, "
+          f"fastest of {ROUNDS} alternating runs:")
     print(f"  without the pack {bare:6.1f} s ({bare / COHORT:.2f} s a learner)")
     print(f"  with the pack    {with_pack:6.1f} s ({with_pack / COHORT:.2f} s a learner)")
     print(f"  added: {with_pack - bare:+.1f} s, {with_pack / bare - 1:+.0%} of the run "
