@@ -25,8 +25,8 @@ Examples
 --------
 >>> from buildbuy import scenarios
 >>> S = scenarios.load("hospital_notes", data_residency="in_house")
->>> sorted(feasibility(S, Facts()).items())[0][1][0][:40]
-"data_residency='in_house': prompts would"
+>>> feasibility(S, Facts())["A"][0][:36]
+'data must stay in our own facilities'
 """
 
 from __future__ import annotations
@@ -74,11 +74,11 @@ def data_residency_rule(S: Any, facts: Facts) -> dict[str, list[str]]:
     """``data_residency="in_house"`` blocks the API and rented GPUs."""
     if S.data_residency != "in_house":
         return {}
-    out = {"A": ["data_residency='in_house': prompts would leave our facilities for the API "
-                 "vendor's"]}
+    out = {"A": ["data must stay in our own facilities (data_residency='in_house') and the "
+                 "API sends every prompt to the vendor"]}
     if S.hosting != "owned":
-        out["B"] = [f"data_residency='in_house': hosting='{S.hosting}' rents GPUs in someone "
-                    "else's data centre; only owned hardware keeps the data in house"]
+        out["B"] = [f"data must stay in our own facilities (data_residency='in_house') and "
+                    f"hosting='{S.hosting}' rents GPUs in someone else's data centre"]
     return out
 
 

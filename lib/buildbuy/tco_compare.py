@@ -59,8 +59,8 @@ __all__ = [
 ]
 
 #: Names of the paths, for reasons and tables.
-PATH_NAMES: dict[str, str] = {"A": "buy (API)", "B": "build (self-host)",
-                              "H": "hybrid (API, then self-host)", "0": "status quo"}
+PATH_NAMES: dict[str, str] = {"A": "the API (buy)", "B": "self-hosting (build)",
+                              "H": "the hybrid (API, then self-host)", "0": "the status quo"}
 _VERDICT = {"A": "buy", "B": "build", "H": "hybrid"}
 _TIE_ORDER = ("A", "B", "H")
 
@@ -418,7 +418,8 @@ def _recommend(S: Any, c: dict[str, Any], model: CostModel, size: Any
             f"for {S.api_model} and {_usd(c['npv_cost_usd']['B'])} for self-hosting.")
     for path in ("A", "B", "H"):
         for why in blocked[path]:
-            reasons.append(f"{PATH_NAMES[path].capitalize()} is not possible: {why}.")
+            name = PATH_NAMES[path]
+            reasons.append(f"{name[0].upper()}{name[1:]} is not possible: {why}.")
     candidates = [p for p in _TIE_ORDER if not blocked[p]]
     if not candidates:
         reasons.append("Neither: no path is possible with these constraints.")
@@ -437,5 +438,5 @@ def _recommend(S: Any, c: dict[str, Any], model: CostModel, size: Any
         tail = (f"; against the API it pays back {_months(pb['discounted'])} "
                 "(discounted, after tax)")
     reasons.append(f"{_VERDICT[best].capitalize()}: {PATH_NAMES[best]} creates the most "
-                   f"value, {_usd(npv[best])} after tax{margin}{tail}.")
+                   f"value, {_usd(npv[best])} after tax against doing nothing{margin}{tail}.")
     return _VERDICT[best], reasons

@@ -52,7 +52,8 @@ def annual_deltas(scenario: Any) -> Table:
     d = as_decision(scenario)
     a = d.annual[d.annual["path"] == "A"].set_index("year")
     b = d.annual[d.annual["path"] == "B"].set_index("year")
-    cols = {"value_usd": "value, $k", "ebitda_usd": "EBITDA, $k",
+    cols = {"value_usd": "value, $k", "costs_usd": "cash operating costs, $k",
+            "ebitda_usd": "EBITDA, $k",
             "depreciation_usd": "depreciation, $k", "ebit_usd": "EBIT, $k",
             "tax_usd": "tax paid, $k", "capex_usd": "capex, $k",
             "fcf_usd": "free cash flow (after tax), $k"}
