@@ -73,7 +73,7 @@ class Decision:
     valuation : buildbuy.valuation.Valuation
         The recommended path (the best one when "neither") against doing nothing.
     headcount_fte : dict
-        FTE of A and B (H runs B's team after the switch).
+        FTE of A, B and H (H runs B's team after the switch).
     risk : Risk or None
         None when B is not feasible (nothing to compare).
     notes : list of str
@@ -205,6 +205,7 @@ def _decide(S: Any) -> Decision:
                                 index=pd.RangeIndex(S.horizon_months + 1, name="month"))
     fte = {side: float(sum(getattr(S, f"{role}_fte_{side.lower()}") for role in ROLES))
            for side in ("A", "B")}
+    fte["H"] = fte["B"]  # the hybrid runs B's team once self-hosting is live
     risk = None if c.feasibility["B"] and c.fleet is None else _risk(S)
     val = valuation.value_path(c, _best_path(c), "0")
     parts: dict[str, Any] = dict(
