@@ -189,9 +189,8 @@ def _build(d: Any) -> BoardFacts:
     add("ask_months", "Months the budget asked covers", float(ASK_MONTHS), "months")
     add("ask_usd", f"Budget asked: first {ASK_MONTHS} months of the recommendation", ask,
         "usd", "operating costs and capex of the recommended path, months 0-12, pre-tax")
-    team = {"A": d.headcount_fte["A"], "B": d.headcount_fte["B"], "H": d.headcount_fte["B"]}
     add("headcount_fte", "Headcount of the recommendation",
-        0.0 if rec == "neither" else float(team[path]), "fte")
+        0.0 if rec == "neither" else float(d.headcount_fte[path]), "fte")
 
     kills: tuple[KillCriterion, ...] = ()
     tornado = pd.DataFrame()
