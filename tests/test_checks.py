@@ -240,6 +240,22 @@ def test_memo_question_checks_arithmetic_and_judgement(bank: scenarios.Scenario)
     assert check("ex3_memo", 42, scenario=bank).status == "incorrect"
 
 
+def test_memo_parts_are_the_rubric_items_and_the_bank_imports_light() -> None:
+    import subprocess
+    import sys
+
+    from buildbuy.memo import rubric
+
+    assert questions.RUBRIC_ITEMS == rubric.ITEMS == questions.get("ex3_memo").parts
+    # an exercise's first import must not pull in the memo, the record or scipy
+    code = ("import sys, buildbuy.checks; "
+            "print(sorted(m for m in ('buildbuy.memo', 'buildbuy.decision', 'scipy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
 def test_part_rows_cover_unjudged_answers() -> None:
     from buildbuy.checks import part_rows
 

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from buildbuy._validate import bad, suggest
-from buildbuy.memo.rubric import ITEMS as RUBRIC_ITEMS
 
 __all__ = ["KINDS", "QUESTIONS", "Question", "for_exercise", "get"]
 
 KINDS: tuple[str, ...] = ("numeric", "choice", "memo")
+#: The judgement items of a memo answer: :data:`buildbuy.memo.rubric.ITEMS` (written out
+#: here so that importing the question bank stays light; a test checks they are equal).
+RUBRIC_ITEMS: tuple[str, ...] = ("recommendation", "kill_criteria", "quality", "ask", "length")
 EXERCISES: tuple[str, ...] = ("01_bottleneck_audit", "02_three_year_tco", "03_investment_memo")
 
 
