@@ -31,6 +31,8 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
 - :mod:`buildbuy.reports`: per-learner reports at cohort scale.
 - :mod:`buildbuy.workshop`: the Voila dashboards for a workshop room.
 - :mod:`buildbuy.notebooks`: papermill execution with deterministic outputs.
+- :mod:`buildbuy.audit`: measure an OpenAI-compatible endpoint and name its bottleneck.
+- :mod:`buildbuy.lab`: the practice server with a hidden bottleneck (exercise 1).
 """
 
 from __future__ import annotations

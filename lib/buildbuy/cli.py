@@ -7,6 +7,8 @@ Subcommands, each owned by the module of its concept::
     buildbuy memo export SOURCE --out DIR       # buildbuy.boardpack
     buildbuy reports ROSTER --out DIR [...]     # buildbuy.reports
     buildbuy workshop [--persona NAME] [...]    # buildbuy.workshop
+    buildbuy audit URL --model NAME [...]       # buildbuy.audit
+    buildbuy lab serve|answer [...]             # buildbuy.lab
 
 Exit codes follow papermill's convention: 0 success, 1 the work ran but some
 items failed, 2 the command could not be used as given.
@@ -24,15 +26,19 @@ SUBCOMMANDS: dict[str, str] = {
     "memo": "buildbuy.boardpack.cli",
     "reports": "buildbuy.reports",
     "workshop": "buildbuy.workshop",
+    "audit": "buildbuy.audit.cli",
+    "lab": "buildbuy.lab.cli",
 }
 
-USAGE = """usage: buildbuy {exercises,memo,reports,workshop} ...
+USAGE = """usage: buildbuy {exercises,memo,reports,workshop,audit,lab} ...
 
   exercises build [--check]       generate exercises/ from solutions/
   exercises grade DIR --out CSV   grade a folder of submitted notebooks
   memo export SOURCE --out DIR    a memo as a one-page PDF and a slide deck
   reports ROSTER --out DIR        run per-learner reports for a cohort
   workshop [--persona NAME]       prepare the Voila lesson dashboards in build/workshop/
+  audit URL --model NAME          measure an OpenAI-compatible endpoint, name its bottleneck
+  lab serve --bottleneck KIND     a practice server with a hidden bottleneck (127.0.0.1)
 
 Run 'buildbuy SUBCOMMAND --help' for the options of one.
 """

@@ -229,6 +229,17 @@ def api_quota_month(s: Any) -> float | None:
     return None
 
 
+# --- exercise 1, live part: the practice lab (buildbuy.lab) ------------------------------
+# The answer follows from the scenario's lab_seed alone, so grading needs no network.
+
+def lab_truth(s: Any) -> Any:
+    """What a perfect audit of the scenario's practice lab finds
+    (:func:`buildbuy.lab.exercise.truth`)."""
+    from buildbuy.lab import exercise
+
+    return _cached("lab_truth", s, lambda: exercise.truth(s))
+
+
 # --- lesson 2: three-year TCO -------------------------------------------------------------
 
 def _none_or_float(x: Any) -> float | None:
@@ -358,6 +369,20 @@ def _bank() -> list[Question]:
                  "in USD.", "numeric",
                  "GPU dollars per hour x GPUs per replica / (tokens per hour / 1000).",
                  usd_per_1k_output_tokens, rel_tol=0.01, unit="USD"),
+        # live part (buildbuy.lab): audit the practice lab
+        Question("ex1_lab_binding", 1, e1,
+                 "Audit your practice lab (`buildbuy.lab`): which of the five kinds binds it?",
+                 "choice", "429s mean a quota; a step slower than the GPU needs means host "
+                 "work; a stream much slower than the same answers unstreamed means the "
+                 "network; else the GPU's roofline.",
+                 lambda s: lab_truth(s).binding,
+                 choices=("compute", "memory_bandwidth", "network_io", "cpu_overhead",
+                          "api_rate_limit")),
+        Question("ex1_lab_ceiling_tokens_per_s", 1, e1,
+                 "The practice lab's TPS ceiling, in output tokens per second (the audit's "
+                 "measurement).", "numeric",
+                 "the best sustained output rate of the sweep, in the lab's own time.",
+                 lambda s: lab_truth(s).ceiling_tokens_per_s, rel_tol=0.2, unit="tokens/s"),
         Question("ex1_api_quota_month", 1, e1,
                  "On the API route, in which month does peak demand first exceed the "
                  "provider quota (or \"never\")?", "numeric",

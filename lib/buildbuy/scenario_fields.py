@@ -216,6 +216,12 @@ _FIELDS: dict[str, Field] = {
         "workload", rng=_num(0, 1e10, lo_open=True),
         why="up to a thousand times the highest published self-serve tier (OpenAI tier 5, "
             "30M tokens a minute)"),
+    # ---- the live lab of exercise 1 (buildbuy.lab): the seed picks its hidden bottleneck
+    "lab_seed": _f(
+        0, "seed",
+        "Seed of the practice lab in exercise 1 (buildbuy.lab): picks its hidden "
+        "bottleneck and size; give each learner a different one.",
+        "course design: any whole number", "workload", kind=int, rng=_num(0)),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
