@@ -221,7 +221,9 @@ _FIELDS: dict[str, Field] = {
         0, "seed",
         "Seed of the practice lab in exercise 1 (buildbuy.lab): picks its hidden "
         "bottleneck and size; give each learner a different one.",
-        "course design: any whole number", "workload", kind=int, rng=_num(0)),
+        "course design: any whole number", "workload", kind=int, rng=_num(0, 2**32 - 1),
+        why="any whole number a roster column can hold, up to 2^32 - 1 (the largest seed "
+            "numpy's legacy generators accept)"),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
