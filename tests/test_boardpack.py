@@ -53,6 +53,19 @@ def test_pdf_is_deterministic_and_escapes_markup(facts: memo.BoardFacts) -> None
     assert hostile in _text(a)  # printed as text, not interpreted as markup
 
 
+@pytest.mark.parametrize(("name", "font"), [("王小明", "STSong-Light"),
+                                            ("山田 さくら", "HeiseiKakuGo-W5"),
+                                            ("김민준", "HYSMyeongJo-Medium")])
+def test_pdf_prints_cjk_names_in_a_cid_font(name: str, font: str,
+                                            facts: memo.BoardFacts) -> None:
+    pdf = boardpack.memo_pdf(memo.draft_memo(facts), prepared_for=name)
+    assert name in _text(pdf)  # extracts as written, not as boxes
+    fonts = {str(f["/BaseFont"]) for f in
+             PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"].values()}
+    cid = {f"/{n}" for n in boardpack.pdf.CJK_FONTS.values()}
+    assert fonts & cid == {f"/{font}"}  # the one fallback the name's language needs
+
+
 def test_prfaq_pdf_fits_one_page(facts: memo.BoardFacts) -> None:
     pdf = boardpack.memo_pdf(memo.draft_prfaq(facts), prepared_for="Ada")
     assert boardpack.page_count(pdf) == 1

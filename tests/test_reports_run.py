@@ -75,6 +75,8 @@ def test_small_roster_produces_expected_files_and_summary(real_run: dict) -> Non
     assert rows[1]["memo_pdf"] == f"{s_ana}.memo.pdf"
     assert rows[1]["deck_pptx"] == f"{s_ana}.deck.pptx"
     assert rows[2]["memo_pdf"] == "" and rows[2]["deck_pptx"] == ""  # invalid: no pack
+    page = (out / "index.html").read_text()
+    assert f'href="{s_ana}.memo.pdf"' in page and f'href="{s_ana}.deck.pptx"' in page
     html = (out / f"{s_ana}.html").read_text()
     assert html.rstrip().endswith("</html>")
     assert "scenarios.load(" not in html  # inputs hidden

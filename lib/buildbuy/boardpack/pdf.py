@@ -6,7 +6,12 @@ The memo's Markdown is parsed by mistune (the Markdown parser the HTML view uses
 blocks: headings, paragraphs, bullet lists and the figures table; each becomes a
 reportlab flowable. Text is set in DejaVu Sans, the TrueType family matplotlib ships, so
 names in Latin, Greek or Cyrillic script print as written; the fonts are embedded as
-subsets with their Unicode map, so the text can be selected and extracted.
+subsets with their Unicode map, so the text can be selected and extracted. Chinese,
+Japanese and Korean text, which DejaVu Sans lacks, is set in reportlab's built-in Adobe
+CID fonts (:data:`CJK_FONTS`): not embedded, so the reader's viewer supplies the glyphs
+(every current PDF viewer does), and the text extracts as written. Other scripts DejaVu
+Sans lacks (e.g. Thai, Devanagari) print as empty boxes; right-to-left scripts print
+unshaped, left to right.
 
 One page
 --------
@@ -28,24 +33,31 @@ from typing import Any
 from buildbuy._validate import bad
 from buildbuy.memo.builder import Memo
 
-__all__ = ["FONT_SIZES", "memo_pdf", "page_count"]
+__all__ = ["CJK_FONTS", "FONT_SIZES", "memo_pdf", "page_count"]
 
 #: Body font sizes tried, largest first (points).
 FONT_SIZES: tuple[float, ...] = (10.0, 9.5, 9.0, 8.5, 8.0, 7.5)
 _FONT = "BuildbuySans"
+#: Fallback for a run of characters DejaVu Sans lacks: Korean if the run holds Hangul,
+#: Japanese if it holds kana, else Chinese (Han ideographs, CJK punctuation, full-width
+#: forms). reportlab's built-in CID fonts (Adobe-Korea1, Adobe-Japan1, Adobe-GB1).
+CJK_FONTS: dict[str, str] = {"ko": "HYSMyeongJo-Medium", "ja": "HeiseiKakuGo-W5",
+                             "zh": "STSong-Light"}
 _lock = threading.Lock()
 _registered = False
+_covered: frozenset[int] = frozenset()
 
 
 def _register_fonts() -> None:
-    """Register DejaVu Sans (regular, bold, italic, bold italic) with reportlab, once."""
-    global _registered
+    """Register DejaVu Sans (4 faces) and the CJK fallback fonts with reportlab, once."""
+    global _registered, _covered
     with _lock:
         if _registered:
             return
         import matplotlib
         from reportlab.lib.fonts import addMapping
         from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.cidfonts import UnicodeCIDFont
         from reportlab.pdfbase.ttfonts import TTFont
 
         ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -53,11 +65,53 @@ def _register_fonts() -> None:
                  "-Italic": "DejaVuSans-Oblique.ttf",
                  "-BoldItalic": "DejaVuSans-BoldOblique.ttf"}
         for suffix, file in faces.items():
-            pdfmetrics.registerFont(TTFont(_FONT + suffix, str(ttf / file)))
+            font = TTFont(_FONT + suffix, str(ttf / file))
+            pdfmetrics.registerFont(font)
+            if not suffix:
+                _covered = frozenset(font.face.charToGlyph)
+        for name in CJK_FONTS.values():
+            pdfmetrics.registerFont(UnicodeCIDFont(name))
         for bold, italic, suffix in ((0, 0, ""), (1, 0, "-Bold"), (0, 1, "-Italic"),
                                      (1, 1, "-BoldItalic")):
             addMapping(_FONT, bold, italic, _FONT + suffix)
         _registered = True
+
+
+def _cjk_font(text: str) -> str:
+    """The fallback font for text with characters DejaVu Sans lacks (see :data:`CJK_FONTS`)."""
+    if any(0x1100 <= ord(c) <= 0x11FF or 0x3130 <= ord(c) <= 0x318F
+           or 0xAC00 <= ord(c) <= 0xD7AF for c in text):
+        return CJK_FONTS["ko"]
+    if any(0x3040 <= ord(c) <= 0x30FF or 0x31F0 <= ord(c) <= 0x31FF
+           or 0xFF66 <= ord(c) <= 0xFF9F for c in text):
+        return CJK_FONTS["ja"]
+    return CJK_FONTS["zh"]
+
+
+def _is_cjk(c: str) -> bool:
+    o = ord(c)
+    return (0x1100 <= o <= 0x11FF or 0x2E80 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+            or 0xF900 <= o <= 0xFAFF or 0xFF00 <= o <= 0xFFEF or 0x20000 <= o <= 0x2FA1F)
+
+
+def _text(raw: str) -> str:
+    """Plain text -> paragraph markup: escaped, CJK runs DejaVu Sans lacks in a CID font.
+
+    Examples
+    --------
+    >>> _register_fonts()
+    >>> _text("Ana & 王小明")
+    'Ana &amp; <font name="STSong-Light">王小明</font>'
+    """
+    from itertools import groupby
+
+    font = _cjk_font(raw)  # one language for the whole text: 山田 さくら is Japanese
+    out = []
+    for fallback, chars in groupby(raw, key=lambda c: _is_cjk(c) and ord(c) not in _covered):
+        run = "".join(chars)
+        out.append(f'<font name="{font}">{run}</font>' if fallback
+                   else html.escape(run, quote=False))
+    return "".join(out)
 
 
 def _inline(children: list[dict[str, Any]]) -> str:
@@ -66,7 +120,7 @@ def _inline(children: list[dict[str, Any]]) -> str:
     for tok in children:
         kind = tok["type"]
         if kind in ("text", "codespan"):
-            out.append(html.escape(tok.get("raw", ""), quote=False))
+            out.append(_text(tok.get("raw", "")))
         elif kind == "strong":
             out.append(f"<b>{_inline(tok['children'])}</b>")
         elif kind == "emphasis":
@@ -76,7 +130,7 @@ def _inline(children: list[dict[str, Any]]) -> str:
         elif "children" in tok:
             out.append(_inline(tok["children"]))
         else:
-            out.append(html.escape(tok.get("raw", ""), quote=False))
+            out.append(_text(tok.get("raw", "")))
     return "".join(out)
 
 
@@ -155,9 +209,9 @@ def _render(memo: Memo, header: str, footer: str, size: float) -> tuple[bytes, i
                             topMargin=margin, bottomMargin=margin, title=memo.title,
                             author="buildbuy", subject=f"board {memo.kind}",
                             creator="buildbuy", invariant=1)
-    story = [Paragraph(html.escape(header, quote=False), st["meta"])]
+    story = [Paragraph(_text(header), st["meta"])]
     story += _flowables(memo.markdown, st, doc.width)
-    story.append(Paragraph(html.escape(footer, quote=False), st["meta"]))
+    story.append(Paragraph(_text(footer), st["meta"]))
     doc.build(story)
     return buf.getvalue(), int(doc.page)
 

@@ -2,8 +2,8 @@
 
 ``summary.csv`` has one row per roster row, in roster order, with the columns
 :data:`SUMMARY_COLUMNS`. ``index.html`` is one self-contained page: a table
-linking every learner's report with status and key figures, and three class
-charts for the instructor (matplotlib PNGs embedded as base64): the
+linking every learner's report and board pack (memo PDF and deck) with status and key
+figures, and three class charts for the instructor (matplotlib PNGs embedded as base64): the
 distribution of payback months, the distribution of the NPV gap of self-hosting over
 the API (after tax, from each learner's decision record), and the recommendation counts.
 
@@ -145,6 +145,20 @@ def _fmt_months(v: Any, status: str) -> str:
     return f"{x:.1f}"
 
 
+#: link text of each board-pack file in the report column
+_PACK_LINK_TEXT: dict[str, str] = {"memo_pdf": "memo PDF", "deck_pptx": "deck"}
+
+
+def _pack_links(row: Mapping[str, Any], sid: str) -> str:
+    """Links to the learner's board-pack files named in ``row`` (none if it has none).
+
+    The file name is the safe id and the pack's suffix, never the learner's text.
+    """
+    links = [f'<a href="{html.escape(sid + suffix)}">{_PACK_LINK_TEXT[col]}</a>'
+             for col, suffix in PACK_COLUMNS.items() if row.get(col)]
+    return "".join(f" · {a}" for a in links)
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;font-size:0.9rem}th,td{border:1px solid #ddd;padding:4px 8px;
@@ -189,7 +203,7 @@ def render_index(rows: Sequence[Mapping[str, Any]], *,
         sid = str(r.get("safe_id") or "")
         link = ""
         if status in _DONE and sid:
-            link = f'<a href="{esc(sid)}.html">report</a>'
+            link = f'<a href="{esc(sid)}.html">report</a>' + _pack_links(r, sid)
         elif status == "failed" and sid and (out_dir is None or (out_dir / f"{sid}.ipynb")
                                              .is_file()):
             link = f'<a href="{esc(sid)}.ipynb">partial notebook</a>'
