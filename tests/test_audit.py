@@ -183,7 +183,8 @@ def test_verdict_without_the_gpu_reads_the_tpot_growth() -> None:
 
 # --- a server of known timing -----------------------------------------------------------
 
-TTFT_S, ITL_S = 0.080, 0.010
+# Long enough that scheduler jitter on a busy machine stays well inside the 20% tolerance.
+TTFT_S, ITL_S = 0.150, 0.025
 
 
 def _known_app() -> web.Application:

@@ -214,7 +214,7 @@ def test_expected_values_are_the_records_figures(bank: scenarios.Scenario) -> No
                      ("p2_discounted_crossover_month", "discounted_crossover_month")):
         assert questions.get(qid).expected(bank) == d.figures[key].value, qid
     assert questions.get("ex2_recommendation").expected(bank) == d.recommendation
-    assert questions.fleet(bank) is d.replica
+    assert questions.fleet(bank) == d.replica  # the same sizing, not another one
 
 
 def test_memo_question_checks_arithmetic_and_judgement(bank: scenarios.Scenario) -> None:

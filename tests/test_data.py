@@ -139,3 +139,34 @@ def test_validation_rejects_bad_rows(tmp_path, monkeypatch, column, value, messa
         monkeypatch.delenv("BUILDBUY_DATA_DIR")
         data._load.cache_clear()
         data._objects.cache_clear()
+
+
+# --- the saturated-throughput runs and their fit / held-out split --------------------
+
+_MOE = {"mixtral-8x7b", "mixtral-8x22b"}
+
+
+def test_saturated_runs_reference_known_models_and_gpus():
+    runs = data.load_table("saturated_throughput")
+    assert set(runs.model) <= set(data.model_names())
+    assert set(runs.gpu) <= set(data.gpu_names())
+    assert set(runs.split) == {"fit", "held_out"}
+    assert set(runs.engine) <= {"trtllm", "vllm"}
+    assert (runs.n_gpus == runs.tensor_parallel).all()
+
+
+def test_split_keeps_each_configuration_on_one_side():
+    """A (model, GPU, precision, TP) configuration is wholly fitted or wholly held out,
+    so a held-out run never has a near-twin (another release, same setup) in the fit set."""
+    runs = data.load_table("saturated_throughput")
+    sides = runs.groupby(["model", "gpu", "precision", "tensor_parallel"])["split"].nunique()
+    assert (sides == 1).all(), sides[sides > 1]
+
+
+def test_held_out_set_covers_what_the_issue_asks():
+    runs = data.load_table("saturated_throughput")
+    held = runs[runs.split == "held_out"]
+    assert {"A100-80GB", "L40S", "H100-SXM", "H200"} <= set(held.gpu)
+    assert held.model.isin(_MOE).any() and (~held.model.isin(_MOE)).any()
+    assert (held.tensor_parallel == 1).any() and (held.tensor_parallel >= 2).any()
+    assert 0.3 < len(held) / len(runs) < 0.5

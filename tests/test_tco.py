@@ -291,20 +291,28 @@ def test_open_model_api_npv_prices_path_a_with_the_hosted_open_model():
 
 
 def test_simplification_effects_measure_what_they_say():
-    """Throughput row = re-sizing for the benchmark's median optimism; autoscaling row =
-    the rent above average load (zero for owned servers)."""
+    """Throughput row = re-sizing for the GPU family's median held-out error; autoscaling
+    row = the rent above average load (zero for owned servers)."""
     from buildbuy.decision import simplification_effects
     from buildbuy.tps import accuracy
 
     S = scenarios.load("retail_search")            # rented on demand
     table = simplification_effects(S)
-    opt = accuracy.throughput_rows()["error_pct"].median() / 100.0
-    assert 0.0 < opt < 0.5
+    fam = accuracy.family_accuracy(S.gpu)
+    opt = fam.median_error_pct / 100.0
+    assert fam.family == "hopper" and abs(opt) < 0.5
     slower = compare(S.replace(peak_to_average=S.peak_to_average * (1 + opt)))
     base = compare(S)
     row = table.iloc[0]
+    assert row.name.startswith(f"throughput {abs(opt):.1%} ")
     assert row["effect_on_b_usd"] == pytest.approx(slower.tco_usd["B"] - base.tco_usd["B"])
-    assert row["effect_on_b_usd"] > 0                 # less throughput, more GPUs
+    # more throughput than modelled can only mean fewer GPUs, less can only mean more
+    assert row["effect_on_b_usd"] * opt >= 0
+    # on an Ampere GPU the family misses its target and the effect follows its median
+    A = S.replace(gpu="A100-80GB")
+    amp = accuracy.family_accuracy("A100-80GB")
+    assert simplification_effects(A).index[0].endswith("(ampere median)")
+    assert not amp.meets_target and amp.margin_share > 0
     cf = base.cashflows
     rent = cf[(cf.scenario == "B") & (cf.component == "gpu_rental")].usd.sum()
     assert table.iloc[1]["effect_on_b_usd"] == pytest.approx(-rent * (1 - 1 / S.peak_to_average))

@@ -290,6 +290,21 @@ def test_decode_and_kv_tables_match_tps_and_hand_values() -> None:
 
 
 @needs_tps
+def test_saturation_accuracy_puts_the_learners_family_first() -> None:
+    from buildbuy.tps import accuracy
+    from buildbuy.widgets import saturation_accuracy
+
+    t = saturation_accuracy("retail_search").frame
+    fa = accuracy.family_accuracy("H100-SXM")
+    assert t.index[0] == "hopper" and t.index.name.startswith("H100-SXM is hopper: ")
+    assert t.loc["hopper", "held_out_runs"] == fa.n_held_out
+    assert t.loc["hopper", "median_error_pct"] == round(fa.median_error_pct, 1)
+    assert t.loc["ampere", "planning_margin_pct"] == round(
+        100 * accuracy.family_accuracy("A100-80GB").margin_share, 1)
+    assert set(t.index) == set(accuracy.FAMILIES)
+
+
+@needs_tps
 def test_unit_cost_table_scales_with_utilisation_and_break_even(bank) -> None:
     from buildbuy.widgets import unit_cost_table
 

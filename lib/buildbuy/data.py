@@ -31,11 +31,13 @@ from typing import Any
 
 import pandas as pd
 
-from buildbuy._validate import bad, non_negative, positive, suggest
+from buildbuy._validate import bad, choice, non_negative, positive, suggest
 from buildbuy.paths import data_dir
 
 __all__ = [
+    "ARCHITECTURES",
     "GPU",
+    "INTERCONNECTS",
     "TABLES",
     "ApiPrice",
     "Model",
@@ -47,6 +49,12 @@ __all__ = [
     "load_table",
     "model_names",
 ]
+
+
+#: GPU architecture families (``gpus.csv`` column ``architecture``).
+ARCHITECTURES: tuple[str, ...] = ("ampere", "ada", "hopper", "blackwell", "cdna3")
+#: How the GPUs of a server talk (``gpus.csv`` column ``interconnect_kind``).
+INTERCONNECTS: tuple[str, ...] = ("nvlink", "infinity_fabric", "pcie")
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,12 @@ TABLES: dict[str, _Spec] = {
         ("input_usd_per_mtok", "output_usd_per_mtok"),
         ("cached_input_usd_per_mtok",),
         key="name",
+    ),
+    "saturated_throughput": _Spec(
+        "saturated_throughput.csv",
+        ("n_gpus", "tensor_parallel", "prompt_tokens", "output_tokens", "num_requests",
+         "output_tokens_per_s"),
+        key="id",
     ),
     "published_benchmarks": _Spec(
         "published_benchmarks.csv",
@@ -125,7 +139,8 @@ def load_table(name: str) -> pd.DataFrame:
     ----------
     name : str
         One of :data:`TABLES` (``"gpus"``, ``"models"``, ``"api_prices"``,
-        ``"published_benchmarks"``, ``"measured_decode"``, ``"measured_prefill"``,
+        ``"saturated_throughput"``, ``"published_benchmarks"``, ``"measured_decode"``,
+        ``"measured_prefill"``,
         ``"measured_ceilings"``, ``"measured_launch_overhead"``,
         ``"measured_naive_generate"``).
 
@@ -200,8 +215,10 @@ class GPU:
 
     Peak rates are dense (not "with sparsity"). ``fp8_dense_tflops`` is ``None`` for a GPU
     without FP8 tensor cores (A100). ``interconnect_gbps`` is the GPU-to-GPU bandwidth in
-    one direction (NVLink where present, else PCIe). Prices are per GPU; ``None`` where no
-    source was found.
+    one direction (NVLink where present, else PCIe), ``interconnect_kind`` which link it is
+    (:data:`INTERCONNECTS`). ``architecture`` is one of
+    :data:`ARCHITECTURES`; the TPS model takes its achievable-efficiency factors from it.
+    Prices are per GPU; ``None`` where no source was found.
     """
 
     name: str
@@ -212,6 +229,8 @@ class GPU:
     bandwidth_tbps: float
     board_power_w: float
     interconnect_gbps: float
+    interconnect_kind: str = "nvlink"
+    architecture: str = "hopper"
     purchase_usd: float | None = None
     cloud_on_demand_usd_per_hour: float | None = None
     cloud_reserved_usd_per_hour: float | None = None
@@ -222,6 +241,8 @@ class GPU:
         for f in ("bf16_dense_tflops", "memory_gb", "bandwidth_tbps", "board_power_w",
                   "interconnect_gbps"):
             positive(f"{self.name}.{f}", getattr(self, f))
+        choice(f"{self.name}.architecture", self.architecture, ARCHITECTURES)
+        choice(f"{self.name}.interconnect_kind", self.interconnect_kind, INTERCONNECTS)
         for f in ("fp8_dense_tflops", "purchase_usd", "cloud_on_demand_usd_per_hour",
                   "cloud_reserved_usd_per_hour"):
             if getattr(self, f) is not None:

@@ -154,9 +154,12 @@ def request_shape(s: Any) -> tuple[int, int]:
 
 
 def fleet(s: Any) -> Any:
-    """Scenario B's first-year fleet (``buildbuy.tco.sizing(s).fleet``), cached."""
+    """Scenario B's replica sizing at year 1's peak, cached: ``buildbuy.tco.sizing(s).fleet``,
+    the same sizing the decision record holds (``Decision.replica``), without building the
+    whole record (exercise 1's checks stay fast under a grader's cell time limit)."""
+    from buildbuy import tco
 
-    return record(s).replica
+    return _cached("fleet", s, lambda: tco.sizing(s).fleet)
 
 
 def prototype_ceilings(s: Any) -> dict[str, float]:

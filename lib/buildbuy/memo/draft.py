@@ -98,8 +98,8 @@ def _common(f: BoardFacts) -> dict[str, Any]:
     rec, p = f.recommendation, f.path.lower()
     name = PATH_NAMES[f.path]
     risk = ""
-    if "npv_gap_p10_usd" in f.figures:
-        r = f.decision.risk
+    if "npv_gap_p10_usd" in f.figures and not f.decision.feasibility.get("A"):
+        r = f.decision.risk  # no gap range against an API that is ruled out
         risk = (f"Across {r.n_draws:,} draws of the uncertain inputs, the after-tax NPV gap "
                 f"of self-hosting over the API runs from {f.text('npv_gap_p10_usd')} (P10) "
                 f"to {f.text('npv_gap_p90_usd')} (P90); self-hosting comes out ahead in "

@@ -1,10 +1,13 @@
 """Analytical inference performance: how many tokens per second a model gives on a GPU.
 
-A calibrated roofline: datasheet bandwidth and FLOP/s times achievable-efficiency factors,
-fixed per-step and per-layer overheads, tensor-parallel all-reduces, GQA-aware KV reads,
-mixtures of experts through active parameters, bf16/fp8/int4 weights. Fitted once on real
-H100 measurements (:mod:`buildbuy.tps.calibration`) and checked on held-out GPUs and
-models (``benchmarks/bench_accuracy.py``; ``docs/tps_model.md``).
+A calibrated roofline: datasheet bandwidth and FLOP/s times achievable-efficiency factors
+(per GPU architecture), fixed per-step and per-layer overheads, tensor-parallel all-reduces
+over NVLink or PCIe, GQA-aware KV reads, mixtures of experts through active parameters,
+bf16/fp8/int4 weights. The step is fitted on real H100 measurements
+(:mod:`buildbuy.tps.calibration`); serving at saturation (:func:`max_throughput`, engine
+memory and admission in :mod:`buildbuy.tps.engines`) on published benchmark runs
+(:mod:`buildbuy.tps.saturation_fit`), and checked on runs held out from that fit
+(:mod:`buildbuy.tps.accuracy`, ``benchmarks/bench_accuracy.py``; ``docs/tps_model.md``).
 
 Examples
 --------
@@ -15,6 +18,7 @@ Examples
 """
 
 from buildbuy.tps.calibration import CALIBRATION, Calibration
+from buildbuy.tps.engines import ENGINE_PROFILES, ServingEngine, admitted_batch, kv_pool_gb
 from buildbuy.tps.model import (
     BOUNDS,
     BYTES_PER_WEIGHT,
@@ -22,6 +26,7 @@ from buildbuy.tps.model import (
     KV_BYTES,
     PRECISIONS,
     Estimate,
+    achievable_rates,
     decode,
     kv_bytes_per_token,
     max_batch,
@@ -30,6 +35,7 @@ from buildbuy.tps.model import (
     usable_memory_gb,
     weight_bytes,
 )
+from buildbuy.tps.saturation import SaturatedPoint, max_throughput
 from buildbuy.tps.serving import (
     Fleet,
     Latency,
@@ -45,16 +51,23 @@ __all__ = [
     "BYTES_PER_WEIGHT",
     "CALIBRATION",
     "ENGINES",
+    "ENGINE_PROFILES",
     "KV_BYTES",
     "PRECISIONS",
     "Calibration",
     "Estimate",
     "Fleet",
     "Latency",
+    "SaturatedPoint",
+    "ServingEngine",
     "ServingPoint",
+    "achievable_rates",
+    "admitted_batch",
     "decode",
     "kv_bytes_per_token",
+    "kv_pool_gb",
     "max_batch",
+    "max_throughput",
     "prefill",
     "request_latency",
     "serving_point",

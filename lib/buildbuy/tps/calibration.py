@@ -38,10 +38,23 @@ fitted to NCCL all-reduce times profiled on an 8 x H100 DGX by Microsoft's Vidur
 line rate (kipply, 2022), which priced a 13 MB all-reduce over 8 GPUs at 67 us, not 97 us.
 ``inter_node_gbps`` is the 25 GB/s per GPU between nodes of NVIDIA's aiconfigurator system
 files; ``memory_utilisation`` is vLLM's default ``gpu_memory_utilization=0.9``.
+
+The serving-level constants (``engine_layer_ms``, ``engine_sequence_layer_ms``,
+``fp8_flops_share``, ``moe_efficiency``, ``prefill_attention_share``, the Ampere / Ada /
+CDNA3 ``architecture_scale`` against Hopper, and the PCIe all-reduce) are fitted on the
+``fit`` runs of ``data/saturated_throughput.csv`` by
+:func:`buildbuy.tps.saturation_fit.fit_serving`; Hopper's scales stay 1, so the fitted H100
+steps above are untouched. The NCCL topology rule prices a PCIe Gen4 x16 link at 24 of its
+32 GB/s (``width x speed / 80``, ``NVIDIA/nccl`` ``src/graph/topo.cc``); the TensorRT-LLM
+PCIe runs fit a lower 51% and a start-up of 0.17 ms (2 GPUs) to 0.11 ms (8 GPUs), about
+ten times NVLink's. ``family_margin`` is
+:func:`buildbuy.tps.accuracy.measured_margins` on the ``held_out`` runs. Tests re-run both
+and check the stored values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +81,30 @@ class Calibration:
     inter_node_gbps: float = 25.0
     gpus_per_node: int = 8
     memory_utilisation: float = 0.90
+    # serving-level constants, fitted on the "fit" runs of data/saturated_throughput.csv
+    # (buildbuy.tps.saturation_fit); the defaults leave the step model as it was
+    engine_sequence_layer_ms: float = 0.0
+    engine_layer_ms: float = 0.0
+    fp8_flops_share: float = 1.0
+    moe_efficiency: float = 1.0
+    prefill_attention_share: float = 1.0
+    architecture_scale: tuple[tuple[str, float, float], ...] = ()
+    pcie_bus_efficiency: float = 0.75
+    pcie_latency_ms: float = 0.040
+    pcie_latency_8_ms: float = 0.040
+    # planning margin per GPU family, from the held-out runs (buildbuy.tps.accuracy)
+    family_margin: tuple[tuple[str, float], ...] = ()
+
+    def margin_for(self, architecture: str) -> float:
+        """Share by which fleet sizing derates this family's modelled capacity (0 if none)."""
+        return dict(self.family_margin).get(architecture, 0.0)
+
+    def scale_for(self, architecture: str) -> tuple[float, float]:
+        """``(bandwidth scale, FLOP/s scale)`` of an architecture relative to Hopper (1, 1)."""
+        for name, bw, fl in self.architecture_scale:
+            if name == architecture:
+                return bw, fl
+        return 1.0, 1.0
 
 
 #: The fitted values. ``tests/test_tps.py`` re-runs :func:`fit` and checks they match.
@@ -80,6 +117,20 @@ CALIBRATION = Calibration(
     roofline_sharpness=2.51,
     eager_host_ms_per_layer=0.3189,
     naive_host_ms_per_layer=1.9904,
+    # buildbuy.tps.saturation_fit.fit_serving() on the 340 "fit" runs
+    engine_layer_ms=0.06388,
+    engine_sequence_layer_ms=0.0001573,
+    fp8_flops_share=0.9493,
+    moe_efficiency=0.7487,
+    prefill_attention_share=0.178,
+    architecture_scale=(("ampere", 0.862, 1.008), ("ada", 0.9073, 0.8449),
+                        ("cdna3", 0.4391, 0.4391)),
+    pcie_bus_efficiency=0.5113,
+    pcie_latency_ms=0.1687,
+    pcie_latency_8_ms=0.1074,
+    # buildbuy.tps.accuracy.measured_margins() on the 223 "held_out" runs
+    family_margin=(("ampere", 0.342), ("ada", 0.0), ("hopper", 0.0), ("blackwell", 0.154),
+                   ("cdna3", 0.0)),
 )
 
 
@@ -105,12 +156,11 @@ def fit() -> Calibration:
     gpu = data.get_gpu("H100-SXM")
 
     def build(x: np.ndarray) -> Calibration:
-        return Calibration(
+        return dataclasses.replace(
+            CALIBRATION,
             bandwidth_efficiency=float(x[0]), decode_flops_efficiency=float(x[1]),
             prefill_flops_efficiency=float(x[2]), step_overhead_ms=float(x[3]),
             layer_overhead_ms=float(x[4]), roofline_sharpness=float(x[5]),
-            eager_host_ms_per_layer=CALIBRATION.eager_host_ms_per_layer,
-            naive_host_ms_per_layer=CALIBRATION.naive_host_ms_per_layer,
         )
 
     def residuals(x: np.ndarray) -> np.ndarray:
@@ -140,7 +190,8 @@ def fit() -> Calibration:
     eager = round(float(first.eager_step_ms) / n_layers, 4)
     h100_naive = naive[naive.gpu == "H100-SXM"]
     naive_ms = round(float(h100_naive.decode_step_ms.mean()) / n_layers, 4)
-    return Calibration(
+    return dataclasses.replace(
+        CALIBRATION,
         bandwidth_efficiency=rounded[0], decode_flops_efficiency=rounded[1],
         prefill_flops_efficiency=rounded[2], step_overhead_ms=rounded[3],
         layer_overhead_ms=rounded[4], roofline_sharpness=rounded[5],

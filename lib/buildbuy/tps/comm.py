@@ -37,6 +37,14 @@ fitted latencies, passes within 0.4 us of each.
 For group sizes between the measured ones ``eta`` is interpolated linearly in ``N``; above 8
 it stays at the 8-GPU value.
 
+Over PCIe (``interconnect_kind == "pcie"`` in ``gpus.csv``: L40S, L4, A10G, A100-PCIe,
+H100-PCIe) the same ring runs through the PCIe link at ``pcie_bus_efficiency`` of its rate,
+after a start-up of ``pcie_latency_ms`` (2 GPUs) to ``pcie_latency_8_ms`` (8 GPUs),
+interpolated linearly. NCCL's own topology rule prices a Gen4 x16 link at 24 of its 32 GB/s
+(``width x speed / 80``, ``NVIDIA/nccl`` ``src/graph/topo.cc``); fitted on the TensorRT-LLM
+PCIe runs (:mod:`buildbuy.tps.saturation_fit`) it is 51%, with a start-up of 0.17 to 0.11
+ms, about ten times NVLink's.
+
 What it leaves out: serving engines (vLLM, TensorRT-LLM) replace NCCL by custom one-shot
 all-reduce kernels for small messages, which can be much faster at batch 1: an NVLink-SHARP
 all-reduce of 1-64 KB over 8 Hopper GPUs took 5.5-8 us in microsoft/mscclpp pull request 507,
@@ -126,6 +134,11 @@ def allreduce_ms(gpu: GPU, tp: int, message_bytes: float,
     if tp == 1:
         return 0.0
     cal = calibration or CALIBRATION
+    if gpu.interconnect_kind == "pcie":
+        sent = 2.0 * (tp - 1) / tp * message_bytes
+        alpha = float(np.interp(tp, (2, 8), (cal.pcie_latency_ms, cal.pcie_latency_8_ms)))
+        return alpha + sent / (cal.pcie_bus_efficiency * gpu.interconnect_gbps
+                                             * 1e9) * 1e3
     link_gbps = gpu.interconnect_gbps if tp <= cal.gpus_per_node else min(
         gpu.interconnect_gbps, cal.inter_node_gbps)
     alpha_ms = cal.allreduce_latency_ms + (tp - 1) * cal.allreduce_latency_per_peer_ms

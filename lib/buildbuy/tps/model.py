@@ -43,6 +43,7 @@ __all__ = [
     "KV_BYTES",
     "PRECISIONS",
     "Estimate",
+    "achievable_rates",
     "decode",
     "kv_bytes_per_token",
     "max_batch",
@@ -189,10 +190,32 @@ def _kv_share_per_gpu(m: Model, tp: int) -> float:
     return max(1.0 / tp, 1.0 / m.n_kv_heads)
 
 
-def _peak_flops(gpu: GPU, precision: str) -> float:
+def _peak_flops(gpu: GPU, precision: str, cal: Calibration) -> float:
+    """Dense peak FLOP/s the matrix products run at, times the FP8 share where it applies."""
     if precision == "fp8" and gpu.fp8_dense_tflops is not None:
-        return gpu.fp8_dense_tflops * 1e12
+        return gpu.fp8_dense_tflops * 1e12 * cal.fp8_flops_share
     return gpu.bf16_dense_tflops * 1e12
+
+
+def achievable_rates(gpu: str | GPU, precision: str = "bf16",
+                     calibration: Calibration | None = None) -> dict[str, float]:
+    """Achievable bandwidth (bytes/s) and FLOP/s of one GPU under ``calibration``.
+
+    ``bandwidth = bandwidth_efficiency x datasheet``; ``decode_flops`` / ``prefill_flops``
+    = the FLOP/s shares x the precision's dense peak (FP8 times ``fp8_flops_share``). A
+    bare step uses the shares fitted on H100 steps for every GPU; served by an engine,
+    :func:`buildbuy.tps.saturation.serving_calibration` scales them per architecture.
+
+    >>> r = achievable_rates("H100-SXM")
+    >>> round(r["bandwidth"] / 1e12, 2)
+    3.01
+    """
+    cal = calibration or CALIBRATION
+    g = get_gpu(gpu)
+    peak = _peak_flops(g, choice("precision", precision, PRECISIONS), cal)
+    return {"bandwidth": cal.bandwidth_efficiency * g.bandwidth_tbps * 1e12,
+            "decode_flops": cal.decode_flops_efficiency * peak,
+            "prefill_flops": cal.prefill_flops_efficiency * peak}
 
 
 def _blend(mem_ms: float, comp_ms: float, p: float) -> tuple[float, float]:
@@ -336,7 +359,7 @@ def _finish(phase: str, m: Model, g: GPU, *, batch: int, tokens: int, tp: int, p
 def decode(model: str | Model, gpu: str | GPU, *, batch: int, context: int,
            precision: str = "bf16", kv_precision: str | None = None, tensor_parallel: int = 1,
            engine: str = "optimized", prefill_tokens: int = 0,
-           calibration: Calibration | None = None) -> Estimate:
+           calibration: Calibration | None = None, check_memory: bool = True) -> Estimate:
     """Time one decode step: ``batch`` sequences, each with ``context`` tokens cached.
 
     Parameters
@@ -362,6 +385,10 @@ def decode(model: str | Model, gpu: str | GPU, *, batch: int, context: int,
         vLLM and TensorRT-LLM schedule it): they add compute at the prefill share of peak
         FLOP/s (their attention counted at ``context / 2`` tokens back) but stream no
         extra weights. Default 0.
+    check_memory : bool
+        Raise when the ``batch`` KV caches do not fit beside the weights in 90% of the
+        board (default). A serving engine with its own memory policy
+        (:mod:`buildbuy.tps.engines`) checks memory itself and passes ``False``.
 
     Returns
     -------
@@ -379,20 +406,27 @@ def decode(model: str | Model, gpu: str | GPU, *, batch: int, context: int,
         model, gpu, precision, kv_precision, tensor_parallel, engine)
     b = integer("batch", batch, minimum=1)
     ctx = _check_context(m, "context", context, minimum=0)
-    weights_gb = _check_weights_fit(m, g, precision, tp, cal)
-    kv_gb = _check_kv_fits(m, g, kv_precision, tp, b, max(ctx, 1), weights_gb, cal, precision)
+    if check_memory:
+        weights_gb = _check_weights_fit(m, g, precision, tp, cal)
+        kv_gb = _check_kv_fits(m, g, kv_precision, tp, b, max(ctx, 1), weights_gb, cal,
+                               precision)
+    else:
+        weights_gb = weight_bytes(m, precision) / tp / 1e9
+        kv_gb = _kv_gb(m, kv_precision, tp, b, max(ctx, 1))
 
-    bw = cal.bandwidth_efficiency * g.bandwidth_tbps * 1e12
-    flops = cal.decode_flops_efficiency * _peak_flops(g, precision)
+    rates = achievable_rates(g, precision, cal)
+    bw, flops = rates["bandwidth"], rates["decode_flops"]
     # prompt tokens riding along run the long matrix products of a prefill pass
-    flops_pre = cal.prefill_flops_efficiency * _peak_flops(g, precision)
+    flops_pre = rates["prefill_flops"]
     c = integer("prefill_tokens", prefill_tokens, minimum=0)
-    w_ms = streamed_params(m, b + c) * BYTES_PER_WEIGHT[precision] / tp / bw * 1e3
-    lin_ms = _linear_flops_per_token(m) * (b / flops + c / flops_pre) / tp * 1e3
+    moe = cal.moe_efficiency if m.is_moe else 1.0
+    w_ms = streamed_params(m, b + c) * BYTES_PER_WEIGHT[precision] / tp / bw * 1e3 / moe
+    lin_ms = _linear_flops_per_token(m) * (b / flops + c / flops_pre) / tp * 1e3 / moe
     kv_read = b * ctx * kv_bytes_per_token(m, kv_precision) * _kv_share_per_gpu(m, tp)
     kv_ms = kv_read / bw * 1e3
     per_token_ctx = 4.0 * m.n_heads * m.head_dim * m.n_layers / tp
-    attn_ms = per_token_ctx * (b * ctx / flops + c * ctx / 2 / flops_pre) * 1e3
+    attn_ms = per_token_ctx * (b * ctx / flops
+                               + c * ctx / 2 / (flops_pre * cal.prefill_attention_share)) * 1e3
     p = cal.roofline_sharpness
     w_part, lin_part = _blend(w_ms, lin_ms, p)
     kv_part, attn_part = _blend(kv_ms, attn_ms, p)
@@ -434,13 +468,13 @@ def prefill(model: str | Model, gpu: str | GPU, *, batch: int, prompt_tokens: in
     weights_gb = _check_weights_fit(m, g, precision, tp, cal)
     kv_gb = _check_kv_fits(m, g, kv_precision, tp, b, s, weights_gb, cal, precision)
 
-    bw = cal.bandwidth_efficiency * g.bandwidth_tbps * 1e12
-    flops = cal.prefill_flops_efficiency * _peak_flops(g, precision)
+    rates = achievable_rates(g, precision, cal)
+    bw, flops = rates["bandwidth"], rates["prefill_flops"]
     tokens = b * s
-    w_ms = streamed_params(m, tokens) * BYTES_PER_WEIGHT[precision] / tp / bw * 1e3
-    total_flops = (_linear_flops_per_token(m) * tokens
-                   + 2.0 * b * s * s * m.n_heads * m.head_dim * m.n_layers)
-    comp_ms = total_flops / tp / flops * 1e3
+    moe = cal.moe_efficiency if m.is_moe else 1.0
+    w_ms = streamed_params(m, tokens) * BYTES_PER_WEIGHT[precision] / tp / bw * 1e3 / moe
+    comp_ms = (_linear_flops_per_token(m) * tokens / moe
+               + 2.0 * b * s * s * m.n_heads * m.head_dim * m.n_layers) / tp / flops * 1e3
     w_part, c_part = _blend(w_ms, comp_ms, cal.roofline_sharpness)
     comm = 2 * m.n_layers * allreduce_ms(g, tp, tokens * m.hidden_size * _ACT_BYTES, cal)
     parts = {

@@ -13,7 +13,8 @@ Entry points (stable names; the browser tests and Voilà dashboards call them):
   :func:`roofline_chart`, :func:`batching_chart`; the tables :func:`decode_table`,
   :func:`kv_table`, :func:`roofline_table`, :func:`fleet_table`,
   :func:`unit_cost_table`, :func:`psi_table`, :func:`overhead_table`,
-  :func:`audit_table`, :func:`model_accuracy`, :func:`static_batching_table`
+  :func:`audit_table`, :func:`model_accuracy`, :func:`saturation_accuracy`,
+  :func:`static_batching_table`
 - lesson 2: :func:`tco_panel`; :func:`cost_by_category`, :func:`headline`,
   :func:`unit_cost_chart`, :func:`tornado_chart`, :func:`monte_carlo_summary`,
   :func:`monte_carlo_chart`, :func:`drift_cost_table`
@@ -58,6 +59,7 @@ __all__ = [
     "psi_table",
     "roofline_chart",
     "roofline_table",
+    "saturation_accuracy",
     "scenario_memo",
     "sla_panel",
     "sla_table",
@@ -85,6 +87,7 @@ _WHERE = {
     "audit_table": "physics_views",
     "fleet_table": "physics_views",
     "model_accuracy": "physics_views",
+    "saturation_accuracy": "physics_views",
     "overhead_table": "physics_views",
     "psi_table": "physics_views",
     "unit_cost_table": "physics_views",

@@ -17,7 +17,8 @@ from buildbuy._validate import integer
 from buildbuy.widgets._panel import Table, as_decision, as_scenario
 
 __all__ = ["audit_table", "fleet_table", "model_accuracy", "overhead_table", "psi_table",
-           "request_tokens", "static_batching_table", "unit_cost_table"]
+           "request_tokens", "saturation_accuracy", "static_batching_table",
+           "unit_cost_table"]
 
 
 def request_tokens(scenario: Any) -> tuple[int, int]:
@@ -213,3 +214,31 @@ def model_accuracy() -> Table:
     frames = [df.assign(set=name) for name, df in parts.items()]
     out = pd.concat(frames).set_index(["set", "phase"])
     return Table(out[["n", "median_abs_pct", "p90_abs_pct", "max_abs_pct"]].round(1))
+
+
+def saturation_accuracy(scenario: Any) -> Table:
+    """Saturated-throughput error per GPU family on published runs the model was not fitted to.
+
+    One row per family of :func:`buildbuy.tps.accuracy.family_accuracy`, the scenario's GPU
+    family first: held-out runs, signed median error (+ = the model is optimistic), median
+    and p90 absolute error, and the margin fleet sizing adds. The index name says which
+    family the scenario's GPU is and what that means for its fleet.
+    """
+    s = as_scenario(scenario)
+    from buildbuy.tps import accuracy
+
+    mine = accuracy.family_accuracy(s.gpu)
+    examples = {}
+    for name in data.gpu_names():
+        examples.setdefault(data.get_gpu(name).architecture, name)
+    order = [mine.family, *[f for f in accuracy.FAMILIES if f != mine.family]]
+    rows = []
+    for fam in order:
+        fa = accuracy.family_accuracy(examples[fam])
+        rows.append({"family": fam, "held_out_runs": fa.n_held_out,
+                     "median_error_pct": round(fa.median_error_pct, 1),
+                     "median_abs_pct": round(fa.median_abs_pct, 1),
+                     "p90_abs_pct": round(fa.p90_abs_pct, 1),
+                     "planning_margin_pct": round(100 * fa.margin_share, 1)})
+    frame = pd.DataFrame(rows).set_index("family")
+    return Table(frame.rename_axis(f"{s.gpu} is {mine.family}: {mine.note}"))
