@@ -129,6 +129,34 @@ def test_deck_charts_carry_the_records_numbers(facts: memo.BoardFacts) -> None:
     assert low.values[-1] == pytest.approx((top["metric_low"] - top["base_metric"]) / 1e6)
 
 
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_no_gap_against_a_ruled_out_api_and_the_price_of_the_constraints(persona: str) -> None:
+    f = memo.board_facts(persona)
+    draft = memo.draft_memo(f)
+    deck = _deck(boardpack.deck_pptx(f))
+    table = [r.cells[0].text for sh in deck.slides[0].shapes if sh.has_table
+             for r in sh.table.rows]
+    risk = " ".join(sh.text_frame.text for sh in deck.slides[4].shapes if sh.has_text_frame)
+    gap_labels = {f.figures[k].label for k in memo.GAP_KEYS if k in f.figures}
+    if f.api_ruled_out:
+        assert not gap_labels & set(table) and "P10" not in risk and "(P10)" not in draft.markdown
+        assert "The API is ruled out" in risk and f.decision.feasibility["A"][0] in risk
+    else:
+        assert f.figures["npv_gap_p10_usd"].label in table and "P10" in risk
+        assert "(P10)" in draft.markdown
+    cost = f.figures.get(memo.CONSTRAINT_KEY)
+    assert (cost is None) == (not any(f.decision.feasibility.values()))
+    if cost is not None:  # something is blocked: the tables say what that costs
+        assert cost.label in table and cost.text in draft.markdown
+        said = f"Our constraints cost {cost.text} after tax" in draft.markdown
+        assert said == ((cost.value or 0.0) > 0)
+
+
+def test_the_banks_api_is_ruled_out_by_data_residency() -> None:
+    f = memo.board_facts("bank_support")  # the persona that exercises the branch above
+    assert f.api_ruled_out and "residency" in f.decision.feasibility["A"][0]
+
+
 def test_deck_bytes_are_deterministic(facts: memo.BoardFacts) -> None:
     assert boardpack.deck_pptx(facts) == boardpack.deck_pptx(facts)
     import zipfile

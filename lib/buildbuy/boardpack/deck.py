@@ -248,10 +248,10 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
     who = f"{S.title}" + (f" \u00b7 prepared for {prepared_for}" if prepared_for else "")
     d.text(s, [who], (0.5, 1.3, 12.3, 0.5), size=14)
     p = f.path.lower()
-    keys = ["ask_usd", "capex_year_1_usd", "headcount_fte", f"npv_{p}_usd", "npv_gap_usd",
-            "npv_gap_p10_usd", "npv_gap_p90_usd", "prob_b_better", "payback_months"]
-    rows = [["Figure", "Value"]] + [[f.figures[k].label, f.text(k)] for k in keys
-                                    if k in f.figures]
+    keys = f.table_keys(["ask_usd", "capex_year_1_usd", "headcount_fte", "npv_{p}_usd",
+                         "npv_gap_usd", "npv_gap_p10_usd", "npv_gap_p90_usd", "prob_b_better",
+                         "payback_months"])
+    rows = [["Figure", "Value"]] + [[f.figures[k].label, f.text(k)] for k in keys]
     d.table(s, rows, (0.5, 2.0, 6.6, 4.5), [4.9, 1.7])
     reasons = [r for r in f.reasons if r][:3]
     d.text(s, [f"The record recommends: {f.recommendation}.", *reasons],
@@ -308,9 +308,13 @@ def deck_pptx(facts: BoardFacts, *, memo: Memo | None = None,
                           (0.5, 1.4, 8.2, 5.7))
         tornado.chart.plots[0].overlap = 100  # low and high share one row, as in a tornado
         tornado.chart.plots[0].gap_width = 40
-        lines = [f"NPV gap of B over A, after tax: P10 {f.text('npv_gap_p10_usd')}, P50 "
-                 f"{f.text('npv_gap_p50_usd')}, P90 {f.text('npv_gap_p90_usd')}.",
-                 f"B beats A in {f.text('prob_b_better')} of the draws.",
+        lines = ([f"NPV gap of B over A, after tax: P10 {f.text('npv_gap_p10_usd')}, P50 "
+                  f"{f.text('npv_gap_p50_usd')}, P90 {f.text('npv_gap_p90_usd')}.",
+                  f"B beats A in {f.text('prob_b_better')} of the draws."]
+                 if not f.api_ruled_out else  # no range against a path the board cannot take
+                 [f"The API is ruled out ({f.decision.feasibility['A'][0]}), so the gap "
+                  "is no choice the board has; its bars still show which inputs move "
+                  "self-hosting's economics most."]) + [
                  "Bars: change in the gap when one driver moves to its low or high value, "
                  "all else as planned."]
     else:

@@ -61,7 +61,7 @@ from buildbuy.memo.builder import (
 )
 from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, nearest_figure, quoted_numbers
 from buildbuy.memo.draft import draft_memo, draft_prfaq, long_date
-from buildbuy.memo.facts import BoardFacts, board_facts
+from buildbuy.memo.facts import CONSTRAINT_KEY, GAP_KEYS, BoardFacts, board_facts
 from buildbuy.memo.kill import KillCriterion, flip_point
 from buildbuy.memo.prfaq import PRFAQ_SECTIONS, build_prfaq
 from buildbuy.memo.rubric import Rubric, RubricItem, judge
@@ -74,6 +74,8 @@ def memo_figures(scenario: Any) -> dict[str, Figure]:
 
 
 __all__ = [
+    "CONSTRAINT_KEY",
+    "GAP_KEYS",
     "KINDS",
     "MAX_WORDS",
     "PRFAQ_SECTIONS",

@@ -18,7 +18,7 @@ from typing import Any
 from buildbuy.decision.figures import format_value
 from buildbuy.memo.builder import Memo, build_memo
 from buildbuy.memo.checker import check_memo
-from buildbuy.memo.facts import PATH_NAMES, BoardFacts, board_facts
+from buildbuy.memo.facts import CONSTRAINT_KEY, PATH_NAMES, BoardFacts, board_facts
 from buildbuy.memo.kill import KillCriterion
 from buildbuy.memo.prfaq import build_prfaq
 from buildbuy.memo.rubric import judge
@@ -98,7 +98,7 @@ def _common(f: BoardFacts) -> dict[str, Any]:
     rec, p = f.recommendation, f.path.lower()
     name = PATH_NAMES[f.path]
     risk = ""
-    if "npv_gap_p10_usd" in f.figures and not f.decision.feasibility.get("A"):
+    if "npv_gap_p10_usd" in f.figures and not f.api_ruled_out:
         r = f.decision.risk  # no gap range against an API that is ruled out
         risk = (f"Across {r.n_draws:,} draws of the uncertain inputs, the after-tax NPV gap "
                 f"of self-hosting over the API runs from {f.text('npv_gap_p10_usd')} (P10) "
@@ -160,8 +160,14 @@ def _rationale(f: BoardFacts) -> dict[str, str]:
         gap = " Self-hosting alone would trail the API by {npv_gap_abs_usd} after tax."
     cash = (" In cash costs alone the API costs {tco_a_usd} and self-hosting {tco_b_usd} "
             "(pre-tax, value not counted).")
+    price = ""
+    cost = figs.get(CONSTRAINT_KEY)
+    if cost is not None and (cost.value or 0.0) > 0:  # the record's price of the constraints
+        price = (f" Our constraints cost {{{CONSTRAINT_KEY}}} after tax: "
+                 f"{PATH_NAMES[d.constraint_cost_path]}, which they rule out, would be worth "
+                 "that much more.")
     return {
-        "tco": value_line + gap + cash,
+        "tco": value_line + gap + price + cash,
         "ip": ("A fine-tuned model on our own hardware keeps the weights and the data in "
                "house; the API leaves both with the vendor." if rec in ("build", "hybrid")
                else "The API gives up control of the model, but owning the weights does "
@@ -186,7 +192,6 @@ def draft_memo(scenario: Any) -> Memo:
     f = _facts(scenario)
     s = f.scenario
     t = _common(f)
-    p = f.path.lower()
     m = build_memo(
         title=f"{s.title}: build or buy?",
         problem=(f"{s.description} It handles {{monthly_tokens}} a month today, growing "
@@ -204,7 +209,7 @@ def draft_memo(scenario: Any) -> Memo:
         quality=t["quality"],
         call_to_action=t["ask"],
         figures=f.figures,
-        table_keys=[k.format(p=p) for k in TABLE_KEYS if k.format(p=p) in f.figures],
+        table_keys=f.table_keys(TABLE_KEYS),
     )
     return _verified(m, f)
 
@@ -222,7 +227,6 @@ def draft_prfaq(scenario: Any) -> Memo:
                   "once it is live.",
         "neither": "We keep today's process and revisit when the numbers move.",
     }[rec]
-    p = f.path.lower()
     m = build_prfaq(
         title=f"{s.title}: answers on demand",
         subtitle="What the service does for the people who use it, and what it costs us.",
@@ -244,8 +248,8 @@ def draft_prfaq(scenario: Any) -> Memo:
         kill_criteria=t["kills"],
         call_to_action=t["ask"],
         figures=f.figures,
-        table_keys=[k for k in ("ask_usd", "capex_year_1_usd", "headcount_fte",
-                                f"npv_{p}_usd", "npv_gap_usd") if k in f.figures],
+        table_keys=f.table_keys(("ask_usd", "capex_year_1_usd", "headcount_fte",
+                                 "npv_{p}_usd", "npv_gap_usd")),
     )
     return _verified(m, f)
 

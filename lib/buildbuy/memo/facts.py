@@ -26,6 +26,7 @@ whole record.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -33,7 +34,8 @@ import pandas as pd
 from buildbuy.decision.figures import Figure
 from buildbuy.memo.kill import KillCriterion, kill_criteria, threshold_unit
 
-__all__ = ["ASK_MONTHS", "TOP_DRIVERS", "BoardFacts", "board_facts"]
+__all__ = ["ASK_MONTHS", "CONSTRAINT_KEY", "GAP_KEYS", "TOP_DRIVERS", "BoardFacts",
+           "board_facts"]
 
 #: Drivers that get a kill criterion (the widest bars of the record's tornado).
 TOP_DRIVERS: int = 3
@@ -45,6 +47,11 @@ TORNADO_ROWS: int = 8
 PATH_OF: dict[str, str] = {"buy": "A", "build": "B", "hybrid": "H"}
 PATH_NAMES: dict[str, str] = {"A": "the API", "B": "self-hosting", "H": "the hybrid",
                               "0": "doing nothing"}
+#: Figures of the gap of self-hosting over the API (not quoted when the API is ruled out).
+GAP_KEYS: tuple[str, ...] = ("npv_gap_usd", "npv_gap_abs_usd", "npv_gap_p10_usd",
+                             "npv_gap_p50_usd", "npv_gap_p90_usd", "prob_b_better")
+#: The record's price of the constraints (present only when a path is blocked).
+CONSTRAINT_KEY = "constraint_cost_usd"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +133,29 @@ class BoardFacts:
     def widest(self) -> KillCriterion | None:
         """The widest tornado driver (``None`` without a risk analysis)."""
         return self.kill_criteria[0] if self.kill_criteria else None
+
+    @property
+    def api_ruled_out(self) -> bool:
+        """True when a constraint blocks the API (e.g. data residency): a gap against it
+        is then no choice the board has, and the board pack does not quote one."""
+        return bool(self.decision.feasibility.get("A"))
+
+    def table_keys(self, keys: Sequence[str]) -> list[str]:
+        """The figures of a board table: ``keys`` (``{p}``: the recommended path, lower
+        case) that the record holds, without the gap against the API when it is ruled out
+        (:data:`GAP_KEYS`), then the price of the constraints when something is blocked.
+
+        Examples
+        --------
+        >>> board_facts("hospital_notes").table_keys(["ask_usd", "npv_{p}_usd", "nope"])
+        ['ask_usd', 'npv_a_usd']
+        """
+        p = self.path.lower()
+        out = [k.format(p=p) for k in keys]
+        if self.api_ruled_out:
+            out = [k for k in out if k not in GAP_KEYS]
+        out.append(CONSTRAINT_KEY)
+        return [k for k in dict.fromkeys(out) if k in self.figures]
 
     def text(self, key: str) -> str:
         """The figure ``key`` as a board reads it (``$690k``, ``62%``)."""
