@@ -31,7 +31,7 @@ def main() -> None:
           f"{'loop draws/s':>14}{'speed-up':>10}{'P(B better)':>13}")
     for name in scenarios.persona_names():
         S = scenarios.load(name)
-        setup = _best_of(lambda S=S: tco.cost_context(S), repeats=1)
+        setup = _best_of(lambda S=S: tco.context(S), repeats=1)
         result: dict[str, object] = {}
 
         def run(S=S, result=result) -> None:
@@ -41,7 +41,7 @@ def main() -> None:
         mc = result["mc"]
         # the same draws, one at a time through the same arithmetic
         draws = mc.draws.head(N_LOOP)  # type: ignore[attr-defined]
-        ctx = tco.cost_context(S)
+        ctx = tco.context(S)
         names = [c for c in draws.columns if c not in uncertainty.METRICS]
 
         def loop(draws=draws, ctx=ctx, names=names, S=S) -> None:

@@ -95,6 +95,28 @@ def test_in_house_data_blocks_the_api_and_rented_gpus() -> None:
     assert any("not possible" in r for r in hosp.reasons)
 
 
+def test_the_price_of_a_constraint_is_the_best_blocked_path_minus_the_chosen_one() -> None:
+    bank = decide(scenarios.load("bank_support"))
+    npv = bank.npv_vs_status_quo_usd
+    assert bank.constraint_cost_path == "A"                  # the API is the best blocked path
+    assert bank.constraint_cost_usd == pytest.approx(npv["A"] - npv["B"], rel=1e-12)
+    assert bank.figures["constraint_cost_usd"].value == bank.constraint_cost_usd
+    assert any("price of the constraints" in r for r in bank.reasons)
+    # without the policy the same numbers give the other verdict: the price is what it costs
+    free = decide(scenarios.load("bank_support", data_residency="any"))
+    assert free.recommendation == "buy" and free.constraint_cost_usd is None
+    assert free.npv_vs_status_quo_usd["A"] == pytest.approx(npv["A"], rel=1e-12)
+    assert "constraint_cost_usd" not in free.figures
+    # a B no GPU can serve has no fleet in its lines, so no price
+    slow = decide(scenarios.load("retail_search", max_ms_per_output_token=1.0))
+    assert slow.feasibility["B"] and slow.constraint_cost_usd is None
+    # "neither": the chosen path is doing nothing, so the price is the blocked path's NPV
+    hosp = decide(scenarios.load("hospital_notes", data_residency="in_house"))
+    best = max(("A", "B", "H"), key=lambda p: hosp.npv_vs_status_quo_usd[p])
+    assert hosp.constraint_cost_usd == pytest.approx(
+        max(0.0, hosp.npv_vs_status_quo_usd[best]), rel=1e-12)
+
+
 def test_a_latency_target_no_gpu_meets_blocks_b_without_crashing() -> None:
     d = decide(scenarios.load("retail_search", max_ms_per_output_token=1.0))
     assert d.replica is None and d.feasibility["B"] and d.feasibility["H"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from buildbuy import memo, scenarios, uncertainty
-from buildbuy.memo import Figure, check_memo, judge, quoted_numbers
+from buildbuy.memo import Figure, check_memo, format_value, judge, quoted_numbers
 from buildbuy.memo.kill import flip_point, kill_criterion
 
 
@@ -179,12 +179,15 @@ def test_checker_accepts_every_record_figure(bank: memo.BoardFacts) -> None:
 
 
 def test_checker_rejects_a_wrong_figure_with_the_nearest_one(bank: memo.BoardFacts) -> None:
-    capex = bank.figures["capex_year_1_usd"]  # $690k
-    r = check_memo("# T\n\nThe hardware costs $700k.", bank.figures)
-    assert r.unmatched == ("$700k",)
-    near = dict(r.nearest)["$700k"]
-    assert near.value == pytest.approx(690_000)  # the capex of year 1 (and any equal figure)
-    assert f"nearest is {near.label} ({near.key}) = {capex.text}" in r.problems[-1]
+    capex = bank.figures["capex_year_1_usd"]
+    wrong = format_value(capex.value * 1.03, "usd")  # 3% off: a hand-edited number
+    r = check_memo(f"# T\n\nThe hardware costs {wrong}.", bank.figures)
+    assert r.unmatched == (wrong,)
+    near = dict(r.nearest)[wrong]
+    said = quoted_numbers(wrong)[0].value
+    assert near.unit == "usd"  # nearest in relative terms: at least as near as the capex
+    assert abs(near.value / said - 1) <= abs(capex.value / said - 1) < 0.05
+    assert f"nearest is {near.label} ({near.key}) = {near.text}" in r.problems[-1]
     # nearest in relative terms and within the unit family: months never match dollars
     r = check_memo("# T\n\nWe need 6.5 FTE for 13.4 months.", bank.figures)
     got = dict(r.nearest)
@@ -263,7 +266,10 @@ def test_board_facts_hand_checks(bank: memo.BoardFacts) -> None:
     first = d.monthly.loc[0:12, "B"]
     assert bank.figures["ask_usd"].value == pytest.approx(first["costs"].sum()
                                                           + first["capex"].sum())
-    assert bank.figures["capex_year_1_usd"].value == pytest.approx(690_000)  # 2 x $300k x 1.15
+    # 4 servers (year 1's peak at 70% of capacity needs 3, plus one spare: N+1) x $300k,
+    # plus 15% networking
+    assert (d.fleet["servers"].iloc[0], S.server_usd, S.networking_uplift) == (4, 300_000, 0.15)
+    assert bank.figures["capex_year_1_usd"].value == pytest.approx(1_380_000)
     assert bank.path == "B" and bank.versus == "0"  # the API is blocked: B against nothing
     assert bank.kill_metric == ("npv_b", None)
     assert [k.driver for k in bank.kill_criteria] == list(d.risk.tornado["driver"][:3])

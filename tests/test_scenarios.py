@@ -53,7 +53,8 @@ def test_every_field_has_doc_unit_source_and_a_check() -> None:
         assert f.doc and f.source, name
         if f.type is not str:
             assert f.check is not None, f"{name} has no range check"
-        elif f.group not in ("persona",) and name not in ("api_model", "self_host_model", "gpu"):
+        elif f.group not in ("persona",) and name not in ("api_model", "self_host_model", "gpu",
+                                                            "load_profile"):
             assert f.options, f"{name} is free text"
 
 
@@ -201,6 +202,20 @@ def test_every_numeric_field_has_a_plausible_range_with_a_reason() -> None:
         assert not f.check(1e300) and not f.check(-1e300), f"{name} has no upper/lower bound"
         assert f.why, f"{name} gives no reason for its range"
         assert f.default is None or f.check(f.default), name
+
+
+def test_every_operations_field_is_in_the_schema_with_a_reason() -> None:
+    """Issue 16 item 1 for the operations fields of issue 12: each is a schema field (so the
+    range test above covers it), and each number says why its range ends where it does."""
+    from buildbuy.ops_fields import OPS_FIELDS
+
+    for name, spec in OPS_FIELDS.items():
+        f = scenarios.FIELDS[name]
+        if f.type is str:
+            assert f.options or name == "load_profile", name
+            continue
+        assert spec["range"][0] is not None and spec["range"][1] is not None, name
+        assert f.why == spec["why"] and len(f.why) > 20, name
 
 
 @pytest.mark.parametrize("value", [0, 0.0, "0"])

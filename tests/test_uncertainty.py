@@ -91,9 +91,10 @@ def test_grid_cells_match_compare() -> None:
     assert g.shape == (2, 2)
     assert g.loc[1.0, 8e10] == pytest.approx(_npv_gap(S.replace(monthly_tokens=8e10)),
                                              rel=1e-9)
-    # half the API price = a 50% discount on the list price
+    # half the API price: the persona's discount applied to half the list price
     assert g.loc[0.5, 1e10] == pytest.approx(
-        _npv_gap(S.replace(monthly_tokens=1e10, api_discount=0.5)), rel=1e-9)
+        _npv_gap(S.replace(monthly_tokens=1e10, api_discount=1 - 0.5 * (1 - S.api_discount))),
+        rel=1e-9)
     cost = grid(S, "monthly_tokens", [1e10], "api_price_scale", [1.0], metric="npv_diff")
     assert cost.iloc[0, 0] == pytest.approx(_npv_diff(S.replace(monthly_tokens=1e10)),
                                             rel=1e-9)

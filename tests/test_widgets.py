@@ -249,10 +249,10 @@ def test_sla_panel_credit_follows_the_schedule(bank) -> None:
     p = sla_panel(bank)
     bill = costs.monthly_api_cost_usd(bank.api_model, monthly_tokens=bank.monthly_tokens,
                                       output_token_share=bank.output_token_share)
+    bill *= 1 - bank.api_discount          # the bank's negotiated discount
     api = p.result["table"].iloc[0]
     expected = sla.evaluate(sla.beta_availability(0.999, 0.002),
-                            usd_per_downtime_hour=bank.value_usd_per_request
-                            * bank.monthly_tokens / bank.tokens_per_request / 730.0,
+                            usd_per_downtime_hour=bank.downtime_usd_per_hour,
                             schedule=sla.AWS_BEDROCK, monthly_bill_usd=bill)
     assert api["credit_usd"] == pytest.approx(expected.credit_usd)
     assert api["downtime_cost_usd"] == pytest.approx(expected.downtime_cost_usd)

@@ -18,6 +18,16 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
   after-tax free cash flow of the paths (buy, build, hybrid, status quo).
 - :mod:`buildbuy.constraints`: what blocks a path (data residency, latency, API quota).
 - :mod:`buildbuy.decision`: THE decision record every view prints from.
+- :mod:`buildbuy.tco` and :mod:`buildbuy.tco_compare`: monthly cash flows of Scenario A
+  (API) and B (self-host), and the comparison built on them; :mod:`buildbuy.tco_context`
+  (what stays fixed across draws) and :mod:`buildbuy.tco_fleet` (B's fleet, and
+  ``fleet_by_year``, the one report of it).
+- Operations, used by :mod:`buildbuy.tco`: :mod:`buildbuy.capacity` (headroom,
+  redundancy, hourly cloud fleets), :mod:`buildbuy.load_profile` (the daily load shape),
+  :mod:`buildbuy.staffing` (the on-call minimum), :mod:`buildbuy.owned_hardware`
+  (colocation tiers, resale by age), :mod:`buildbuy.api_limits` (rate-limit tiers,
+  provisioned throughput), :mod:`buildbuy.api_price` (list-price decline, model refreshes);
+  their scenario fields are in :mod:`buildbuy.ops_fields`.
 - :mod:`buildbuy.finance`: NPV, IRR, MIRR, payback, depreciation.
 - :mod:`buildbuy.board`: EBITDA, EBIT and free cash flow by year (tidy views).
 - :mod:`buildbuy.valuation`: DCF, DCF with terminal value and sector multiples.

@@ -20,6 +20,11 @@ Built-in rules:
   cloud GPUs.
 - :func:`latency_rule`: no GPU group of up to 8 meets ``max_ms_per_output_token`` for the
   self-hosted model (``buildbuy.tps.size_fleet``); the reason is its message.
+- :func:`api_quota_rule`: a month's peak above the API's top published rate-limit tier,
+  with no provisioned throughput published to buy (:func:`buildbuy.api_limits.
+  quota_blocking_reasons`), blocks A; it blocks H only if that happens in a month H still
+  sends traffic to the API (before B is live). A peak that provisioned throughput can
+  carry is a price (path A's ``api_provisioned`` line), not a block.
 
 Examples
 --------
@@ -39,8 +44,8 @@ import numpy as np
 
 from buildbuy._validate import bad
 
-__all__ = ["PATHS", "RULES", "Facts", "Rule", "data_residency_rule", "feasibility",
-           "latency_rule", "register"]
+__all__ = ["PATHS", "RULES", "Facts", "Rule", "api_quota_rule", "data_residency_rule",
+           "feasibility", "latency_rule", "register"]
 
 PATHS: tuple[str, ...] = ("A", "B", "H")
 
@@ -89,8 +94,21 @@ def latency_rule(S: Any, facts: Facts) -> dict[str, list[str]]:
     return {"B": [f"latency target not met: {facts.sizing_error}"]}
 
 
+def api_quota_rule(S: Any, facts: Facts) -> dict[str, list[str]]:
+    """A blocked when no published rate limit carries its peak; H when that hits its bridge."""
+    from buildbuy import api_limits
+
+    out = {"A": api_limits.quota_blocking_reasons(S)}
+    if not out["A"]:
+        return {}
+    h_api = facts.uses_api.get("H")
+    if h_api is not None:  # else H inherits A's reasons when it bridges on the API
+        out["H"] = api_limits.quota_blocking_reasons(S, months=h_api)
+    return out
+
+
 #: The rules :func:`feasibility` runs, in order.
-RULES: list[Rule] = [data_residency_rule, latency_rule]
+RULES: list[Rule] = [data_residency_rule, latency_rule, api_quota_rule]
 
 
 def register(rule: Rule) -> Rule:

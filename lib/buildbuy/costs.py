@@ -36,8 +36,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from buildbuy._validate import bad, choice, non_negative, positive, share
+from buildbuy.capacity import first_year_site_kw
 from buildbuy.data import GPU, ApiPrice, get_api, get_gpu
 from buildbuy.finance import capital_recovery_factor
+from buildbuy.owned_hardware import colo_usd_per_kw_month
 
 __all__ = [
     "HOSTINGS",
@@ -86,11 +88,13 @@ class OwnedAssumptions:
 #: the full 10.2 kW (colocation is contracted per provisioned kW), as in :mod:`buildbuy.tco`;
 #: ``pue`` 1.3: new AI colocation builds (Uptime Institute);
 #: ``usd_per_kwh`` 0.0806: US average industrial electricity, 2023 (EIA);
-#: ``colo_usd_per_kw_month`` 184.06: CBRE North America H2 2024 wholesale asking rate.
+#: ``colo_usd_per_kw_month`` 184.06: CBRE North America H2 2024 wholesale asking rate
+#: (a scenario's own rate, :func:`owned_assumptions`, follows its colocation tier).
 OWNED_DEFAULTS = OwnedAssumptions()
 
 
-def owned_assumptions(scenario: Any, gpu: str | GPU | None = None) -> OwnedAssumptions:
+def owned_assumptions(scenario: Any, gpu: str | GPU | None = None, *,
+                      site_kw: float | None = None) -> OwnedAssumptions:
     """The :class:`OwnedAssumptions` a scenario's own owned-hardware fields imply.
 
     So that an hourly figure for an owned GPU uses the same inputs as the scenario's cash
@@ -98,17 +102,18 @@ def owned_assumptions(scenario: Any, gpu: str | GPU | None = None) -> OwnedAssum
     ``rate = discount_rate``, the per-GPU share of ``server_usd * (1 + networking_uplift)``
     over the GPU's purchase price for ``server_share``, ``server_power_kw`` over the GPUs'
     board power for ``server_power_factor``, and ``power_draw_share``, ``pue``,
-    ``electricity_usd_per_kwh``, ``colo_usd_per_kw_month`` as they are. ``scenario`` is any
-    object with those attributes (a :class:`buildbuy.scenarios.Scenario`); ``gpu``
-    defaults to ``scenario.gpu``.
+    ``electricity_usd_per_kwh`` as they are. The colocation rate is the tier the TCO pays
+    for the scenario's year-1 fleet (:func:`buildbuy.capacity.first_year_site_kw`, retail
+    or wholesale by :func:`buildbuy.owned_hardware.colo_usd_per_kw_month`); pass
+    ``site_kw`` to price another footprint. ``scenario`` is any object with those
+    attributes (a :class:`buildbuy.scenarios.Scenario`); ``gpu`` defaults to
+    ``scenario.gpu``.
 
-    The hourly charge levels the purchase over its book life (capital recovery). The TCO
-    instead holds the servers for the horizon and resells them at
-    ``residual_value_share``, and idles none of it; so for the ``bank_support`` persona
-    the TCO's owned cost per GPU-hour in service is 15% (fleet of 8, 16, 16 GPUs by
-    year) to 26% (16, 16, 24) above this levelised figure, the more so the later a
-    server is bought: one bought for the last year and resold at 30% loses 70% of its
-    price in twelve months (measured in ``tests/test_consistency.py``).
+    The hourly charge levels the purchase over its book life (capital recovery), with
+    no headroom, spare or maintenance. The TCO instead holds a fleet sized with headroom
+    and spares for the horizon, pays maintenance and resells at the used-market value;
+    its owned cost per GPU-hour in service is measured against this levelised figure in
+    ``tests/test_consistency.py``.
 
     Examples
     --------
@@ -116,8 +121,9 @@ def owned_assumptions(scenario: Any, gpu: str | GPU | None = None) -> OwnedAssum
     >>> S = SimpleNamespace(gpu="H100-SXM", depreciation_life_months=60, discount_rate=0.095,
     ...                     server_usd=300_000.0, networking_uplift=0.15, gpus_per_server=8,
     ...                     server_power_kw=10.2, power_draw_share=0.75, pue=1.3,
-    ...                     electricity_usd_per_kwh=0.0806, colo_usd_per_kw_month=184.06)
-    >>> a = owned_assumptions(S)
+    ...                     electricity_usd_per_kwh=0.0806, colo_retail_usd_per_kw_month=275.0,
+    ...                     colo_wholesale_usd_per_kw_month=184.06, colo_wholesale_min_kw=250.0)
+    >>> a = owned_assumptions(S, site_kw=300.0)    # a wholesale-sized site
     >>> round(a.server_share, 4), round(a.server_power_factor, 4)
     (0.4375, 1.8214)
     >>> round(gpu_usd_per_hour("H100-SXM", "owned", assumptions=a), 3)
@@ -141,8 +147,13 @@ def owned_assumptions(scenario: Any, gpu: str | GPU | None = None) -> OwnedAssum
         pue=float(scenario.pue),
         usd_per_kwh=non_negative("electricity_usd_per_kwh",
                                  scenario.electricity_usd_per_kwh),
-        colo_usd_per_kw_month=non_negative("colo_usd_per_kw_month",
-                                           scenario.colo_usd_per_kw_month),
+        colo_usd_per_kw_month=colo_usd_per_kw_month(
+            site_kw if site_kw is not None else first_year_site_kw(scenario),
+            retail=non_negative("colo_retail_usd_per_kw_month",
+                                scenario.colo_retail_usd_per_kw_month),
+            wholesale=non_negative("colo_wholesale_usd_per_kw_month",
+                                   scenario.colo_wholesale_usd_per_kw_month),
+            wholesale_min_kw=scenario.colo_wholesale_min_kw),
     )
 
 

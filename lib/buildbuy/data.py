@@ -129,6 +129,19 @@ TABLES: dict[str, _Spec] = {
         "measurements/naive_generate.csv",
         ("batch", "prompt_tokens", "decode_step_ms", "tokens_per_s"),
     ),
+    "load_profiles": _Spec("load_profiles.csv", ("hour", "share_of_day")),
+    "api_rate_limits": _Spec(
+        "api_rate_limits.csv",
+        ("requests_per_minute",),
+        ("input_tokens_per_minute", "output_tokens_per_minute", "total_tokens_per_minute",
+         "max_usd_per_month"),
+    ),
+    "api_provisioned": _Spec(
+        "api_provisioned.csv",
+        ("tokens_per_s_per_unit", "output_token_weight", "cached_input_weight", "min_units",
+         "usd_per_unit_month"),
+        key="api_model",
+    ),
 }
 
 
@@ -142,7 +155,8 @@ def load_table(name: str) -> pd.DataFrame:
         ``"saturated_throughput"``, ``"published_benchmarks"``, ``"measured_decode"``,
         ``"measured_prefill"``,
         ``"measured_ceilings"``, ``"measured_launch_overhead"``,
-        ``"measured_naive_generate"``).
+        ``"measured_naive_generate"``, ``"load_profiles"``, ``"api_rate_limits"``,
+        ``"api_provisioned"``).
 
     Returns
     -------

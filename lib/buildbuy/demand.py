@@ -21,13 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from buildbuy.costs import HOURS_PER_MONTH
-
 __all__ = ["SECONDS_PER_MONTH", "months", "peak_tokens_per_s", "requests", "tokens",
            "volume_tokens"]
 
-#: Seconds in the 730-hour month the whole library uses.
-SECONDS_PER_MONTH: float = HOURS_PER_MONTH * 3600.0
+#: Seconds in the 730-hour month the whole library uses (``buildbuy.costs.HOURS_PER_MONTH``;
+#: written out here so that demand imports nothing: ``tests/test_structure.py`` checks).
+SECONDS_PER_MONTH: float = 730.0 * 3600.0
 
 
 def months(horizon_months: int) -> np.ndarray:

@@ -134,16 +134,26 @@ def _max_batch(s: Any) -> int:
 
 #: The pipeline stages around one replica are scenario fields (defaults and sources in
 #: ``docs/scenarios.md``): ``cpu_ms_per_request`` (tokenising, detokenising and checking
-#: on one host core), ``network_mbps`` (the port in front of the replica) and
-#: ``api_tokens_per_minute`` (Scenario A's provider quota).
-PIPELINE_FIELDS: tuple[str, ...] = ("cpu_ms_per_request", "network_mbps",
-                                    "api_tokens_per_minute")
+#: on one host core) and ``network_mbps`` (the port in front of the replica).
+PIPELINE_FIELDS: tuple[str, ...] = ("cpu_ms_per_request", "network_mbps")
 SECONDS_PER_MONTH: float = 730.0 * 3600.0
 
 
 def pipeline_inputs(s: Any) -> dict[str, float]:
-    """The pipeline-stage fields of scenario ``s`` (see :data:`PIPELINE_FIELDS`)."""
-    return {k: float(getattr(s, k)) for k in PIPELINE_FIELDS}
+    """The pipeline-stage fields of scenario ``s``, plus Scenario A's rate limits.
+
+    ``api_input_tokens_per_minute`` and ``api_output_tokens_per_minute`` are the top
+    rate-limit tier's limits for ``api_model`` (or the negotiated ``api_tokens_per_minute``)
+    from :func:`buildbuy.api_limits.quota_context`; ``inf`` where none is published.
+    """
+    from buildbuy import api_limits
+
+    out = {k: float(getattr(s, k)) for k in PIPELINE_FIELDS}
+    tiers = api_limits.quota_context(s).tiers
+    top = tiers[-1] if tiers else None
+    out["api_input_tokens_per_minute"] = top.input_tokens_per_minute if top else float("inf")
+    out["api_output_tokens_per_minute"] = top.output_tokens_per_minute if top else float("inf")
+    return out
 
 
 def request_shape(s: Any) -> tuple[int, int]:
@@ -222,14 +232,15 @@ def usd_per_1k_output_tokens(s: Any) -> float:
 
 
 def api_quota_month(s: Any) -> float | None:
-    """First month whose peak demand (prompt + output tokens per minute) exceeds the API
-    quota; ``None`` if it never does within the horizon."""
-    quota = pipeline_inputs(s)["api_tokens_per_minute"]
-    for m in range(1, int(s.horizon_months) + 1):
-        volume = s.monthly_tokens * (1.0 + s.annual_growth) ** ((m - 1) / 12)
-        if s.peak_to_average * volume / SECONDS_PER_MONTH * 60.0 > quota:
-            return float(m)
-    return None
+    """First month (1..horizon) whose peak demand exceeds the API's top rate-limit tier:
+    uncached input tokens per minute against the input limit, or output tokens against
+    the output limit (:func:`buildbuy.api_limits.quota_plan`); ``None`` if never."""
+    from buildbuy import api_limits
+
+    plan = api_limits.quota_plan(s)
+    over = [int(m) for m, f in zip(plan.months, plan.over_top_share, strict=True)
+            if m >= 1 and f > 0]
+    return float(over[0]) if over else None
 
 
 # --- exercise 1, live part: the practice lab (buildbuy.lab) ------------------------------
@@ -388,9 +399,11 @@ def _bank() -> list[Question]:
                  lambda s: lab_truth(s).ceiling_tokens_per_s, rel_tol=0.2, unit="tokens/s"),
         Question("ex1_api_quota_month", 1, e1,
                  "On the API route, in which month does peak demand first exceed the "
-                 "provider quota (or \"never\")?", "numeric",
+                 "provider's top published rate-limit tier (or \"never\")?", "numeric",
                  "peak tokens per minute = peak_to_average x that month's volume / minutes in "
-                 "a month (730 h).", api_quota_month, rel_tol=0.0, abs_tol=0.0,
+                 "a month (730 h); input tokens (less cached ones) count against the input "
+                 "limit, output tokens against the output limit.", api_quota_month,
+                 rel_tol=0.0, abs_tol=0.0,
                  unit="months"),
         # exercise 2 and lesson 2 practice
         Question("ex2_tco_a_usd", 2, e2,

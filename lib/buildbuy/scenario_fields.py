@@ -209,11 +209,12 @@ _FIELDS: dict[str, Field] = {
         rng=_num(0, 800_000, lo_open=True), why="up to one 800 GbE port, the fastest "
         "Ethernet standard (IEEE 802.3df, 2024)"),
     "api_tokens_per_minute": _f(
-        2_000_000.0, "tokens/min",
-        "Scenario A's provider quota (input tokens per minute) for the API model.",
-        "Anthropic rate-limits page, Tier 4, Claude Sonnet 4.x: 2,000,000 input tokens "
-        "per minute (docs.anthropic.com/en/api/rate-limits, as tabulated 2026-06)",
-        "workload", rng=_num(0, 1e10, lo_open=True),
+        None, "tokens/min",
+        "A negotiated quota of input tokens per minute for Scenario A; empty = the "
+        "provider's published tiers for api_model (data/api_rate_limits.csv). Plausible: "
+        "at or above the top published tier (a custom limit).",
+        "data/api_rate_limits.csv (Anthropic and OpenAI rate-limit pages, 2026)",
+        "workload", rng=_num(0, 1e10, lo_open=True), optional=True,
         why="up to a thousand times the highest published self-serve tier (OpenAI tier 5, "
             "30M tokens a minute)"),
     # ---- the live lab of exercise 1 (buildbuy.lab): the seed picks its hidden bottleneck
@@ -229,15 +230,21 @@ _FIELDS: dict[str, Field] = {
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
         "Anthropic pricing page [tco_anchors.md 2.12]", "api", kind=str),
     "api_price_decline": _f(
-        0.3, "share/year",
-        "Yearly fall of the API's per-token price for the same model (0.3 = -30%/yr).",
-        "a16z LLMflation, Nov 2024: -30% to -90%/yr for constant capability; frontier "
-        "prices fell slower [tco_anchors.md 1.2]", "api", rng=_num(0, 0.999),
+        0.0, "share/year",
+        "Yearly fall of the same model's list price (0.1 = -10%/yr). A cheaper model of the "
+        "same capability is a refresh (api_refresh_months), not a decline. Plausible 0-0.3.",
+        "Anthropic pricing page: the Sonnet tier at $3 / $15 per M tokens from Claude 3 "
+        "Sonnet (Mar 2024) through Sonnet 4.5 (Sep 2025) and 4.6 (Feb 2026)", "api",
+        rng=_num(0, 0.999),
         why="prices are not modelled to rise; 0.999 (1,000x cheaper a year) is beyond the "
             "fastest decline Epoch AI measured (900x a year, Mar 2025)"),
     "api_discount": _f(
-        0.0, "share", "Negotiated discount off list price.",
-        "assumption: list price", "api", rng=_num(0, 0.9),
+        0.0, "share",
+        "Negotiated discount off list price. Enterprise range 0.10-0.30 for committed spend "
+        "(illustrative beyond the one published figure); self-serve accounts pay list (0).",
+        "list price for self-serve; enterprise: OpenAI Scale Tier 'base 12% savings' "
+        "against pay-as-you-go (openai.com/api-scale-tier, 2024)", "api",
+        rng=_num(0, 0.9),
         why="batch APIs give 50% off list (OpenAI, Anthropic price pages); more than 90% "
             "off is not a price a vendor publishes or negotiates"),
     "api_integration_usd": _f(
@@ -287,12 +294,6 @@ _FIELDS: dict[str, Field] = {
         "5-6 yr servers, 10-K disclosures [tco_anchors.md 2.8]", "self_host", kind=int,
         rng=_num(12, 120), why="servers are depreciated over 4-6 years in 10-K filings; "
         "1 to 10 years covers every stated policy"),
-    "residual_value_share": _f(
-        0.30, "share of capex",
-        "Resale value of owned hardware at the horizon, as a share of its price; "
-        "credited in the last month.",
-        "25-35% after 36 months, v2-pseo-ai [S] (tco_anchors.md 3.1)", "self_host",
-        rng=_SHARE, why="hardware does not resell above its purchase price"),
     "server_power_kw": _f(
         10.2, "kW/server", "Maximum power of one server.",
         "NVIDIA DGX H100 spec 10.2 kW [tco_anchors.md 2.6]", "self_host",
@@ -308,17 +309,18 @@ _FIELDS: dict[str, Field] = {
         0.0806, "USD/kWh", "Electricity price.",
         "EIA US industrial average 2023 [tco_anchors.md 2.3]", "self_host", rng=_num(0, 1),
         why="up to $1/kWh, several times the dearest US state average (EIA)"),
-    "colo_usd_per_kw_month": _f(
-        184.06, "USD/kW-month", "Colocation rent per kW of maximum server power.",
-        "CBRE N. America H2 2024 [tco_anchors.md 2.5]", "self_host", rng=_num(0, 2000),
-        why="up to about ten times the North American wholesale rate"),
     "licence_usd_per_gpu_year": _f(
         4_500.0, "USD/GPU-year", "Serving software licences (e.g. NVIDIA AI Enterprise).",
         "NVIDIA AI Enterprise $4,500/GPU/yr, Q3 FY24 call [tco_anchors.md 2.9]",
         "self_host", rng=_num(0, 100_000), why="up to twenty times the NVIDIA AI Enterprise list"),
     "maintenance_share_per_year": _f(
-        0.0, "share of capex/year", "Hardware support contract per year (owned).",
-        "assumption: off by default; stackcurve.net quotes $60-80k/yr per DGX [S]",
+        0.10, "share of capex/year",
+        "Hardware support and maintenance contract per year, as a share of the capex "
+        "held (owned). Plausible 0.05-0.20.",
+        "illustrative: NVIDIA sells DGX support by quote only (NVIDIA Enterprise Support "
+        "and Services User Guide, 2024); a reseller-quoted DGX 1-year support of ~20% of "
+        "the base price (supercluster.blog) is the top of the range, third-party "
+        "maintenance runs 50-70% below OEM (Gartner via axiomupgrades.com)",
         "self_host", rng=_SHARE, why="a yearly contract dearer than the hardware is not one"),
     "fine_tuning_usd": _f(
         25_000.0, "USD", "One-off fine-tuning compute, data and evaluation (month 1).",
@@ -381,11 +383,17 @@ _FIELDS: dict[str, Field] = {
         options=SECTORS),
 }
 
+_SPECIALIST = ("BLS OEWS May 2024 software developers median $133,080 x 1.18 (AI/ML skills "
+               "premium of 18%, Dice 2025 Tech Salary Report) x 1.54 (employer costs at "
+               "establishments with 500+ workers: wages 64.8% of compensation, BLS ECEC Mar "
+               "2026), above the 1.25-1.4 salary-to-total-cost rule of thumb that includes "
+               "overhead (J. Hadzima, 'How much does an employee cost?', MIT Enterprise "
+               "Forum)")
 _DEFAULT_SALARY = {
-    "ml_engineer": (188_974.0, f"{_SWE} x 1.42; {_BLS_LOAD}"),
+    "ml_engineer": (241_833.0, _SPECIALIST),
     "data_scientist": (159_878.0, "BLS OOH May 2024 data scientists $112,590 x 1.42; "
                        + _BLS_LOAD),
-    "mlops": (188_974.0, f"{_SWE} x 1.42; {_BLS_LOAD}"),
+    "mlops": (241_833.0, _SPECIALIST),
     "security": (177_372.0, "BLS OOH May 2024 information security analysts $124,910 x 1.42; "
                  + _BLS_LOAD),
     "product": (188_974.0, f"PM wage not found [tco_anchors.md 6]; {_SWE} x 1.42"),
@@ -444,6 +452,21 @@ def _parse_range(allowed: str) -> Callable[[Any], bool] | None:
     return None
 
 
+def _ops_fields() -> dict[str, Field]:
+    """Operations inputs specified in :mod:`buildbuy.ops_fields`."""
+    from buildbuy.ops_fields import OPS_FIELDS
+
+    out: dict[str, Field] = {}
+    for name, d in OPS_FIELDS.items():
+        lo, hi, lo_open, hi_open = d.get("range", (None, None, False, False))
+        rng = _num(lo, hi, lo_open=lo_open, hi_open=hi_open) if "range" in d else None
+        out[name] = _f(d["default"], d["unit"], d["doc"], d["source"], d["group"],
+                       kind=d["kind"], rng=rng, options=tuple(d.get("options", ())),
+                       why=d.get("why", ""))
+    return out
+
+
+_FIELDS.update(_ops_fields())
 _FIELDS.update({k: v for k, v in _drift_fields().items() if k not in _FIELDS})
 
 #: Every scenario field, in documentation order.

@@ -161,6 +161,19 @@ def _check_names(values: dict[str, Any]) -> None:
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise ScenarioError(field, values[field], f"one of the {len(names)} names in "
                                 f"buildbuy.data.{lister.__name__}(){hint}")
+    from buildbuy import load_profile
+
+    profiles = load_profile.profile_names()
+    if values["load_profile"] not in profiles:
+        close = suggest(values["load_profile"], profiles)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ScenarioError("load_profile", values["load_profile"],
+                            f"one of the profiles in data/load_profiles.csv{hint}")
+    limit = load_profile.max_peak_to_average(values["load_profile"])
+    if values["peak_to_average"] >= limit:
+        raise ScenarioError("peak_to_average", values["peak_to_average"],
+                            f"< {limit:g} for load_profile={values['load_profile']!r} (the "
+                            "busiest hours of its day cannot carry more than the whole day)")
     if values["hosting"] != "owned" and values["gpu_usd_per_hour"] is None:
         gpu = data.get_gpu(values["gpu"])
         if getattr(gpu, f"{values['hosting']}_usd_per_hour") is None:

@@ -53,6 +53,7 @@ __all__ = [
     "expected_credit_share",
     "expected_downtime_hours",
     "latency_attainment",
+    "two_site_availability",
 ]
 
 
@@ -196,6 +197,21 @@ def latency_attainment(latency_ms: Any, target_ms: float) -> float:
     if np.any(arr < 0):
         raise bad("latency_ms", float(arr[arr < 0][0]), "latencies >= 0 ms")
     return float(np.mean(arr <= target))
+
+
+def two_site_availability(one_site: float) -> float:
+    """Availability of two active sites that fail independently: ``1 - (1 - a) ** 2``.
+
+    Independence is an assumption (shared software, deploys and upstream services fail
+    both sites at once), so this is an upper bound.
+
+    Examples
+    --------
+    >>> round(two_site_availability(0.995), 6)
+    0.999975
+    """
+    a = share("one_site", one_site)
+    return 1.0 - (1.0 - a) ** 2
 
 
 # --------------------------------------------------------------------------- credits

@@ -2,9 +2,9 @@
 
 :func:`cashflows` turns a :class:`~buildbuy.scenarios.Scenario` into a tidy table of
 cash costs, month by month, for both scenarios; :func:`fleet_by_year` is B's fleet, the one
-every view prints; :func:`compare` hands this module to :func:`buildbuy.tco_compare.compare`,
-which adds value, tax and the outcomes a CFO asks for (``tco_compare`` never imports
-``tco``: no import cycle).
+every view prints (:mod:`buildbuy.tco_fleet`); :func:`compare` hands this module to
+:func:`buildbuy.tco_compare.compare`, which adds value, tax and the outcomes a CFO asks for
+(``tco_compare`` never imports ``tco``: no import cycle).
 
 Conventions
 -----------
@@ -12,24 +12,37 @@ Conventions
   1..``horizon_months`` are calendar months of service. ``usd`` is a cost: positive =
   money out, negative = money in (resale of hardware at the horizon).
 - Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``
-  (:func:`buildbuy.demand.volume_tokens`). A scenario serves it from the month after its
-  go-live delay (``months_to_production_a`` / ``months_to_production``). The value it
-  misses before then is a value line (:mod:`buildbuy.value`), not a cost.
-- API fees = tokens x the blended list price of ``buildbuy.costs.api_usd_per_1k_tokens``
-  x ``(1 - api_discount)`` x ``(1 - api_price_decline) ** ((m - 1) / 12)``.
-- The GPU count is never typed in. One replica's capacity (tokens/s at the latency
-  target) comes from ``buildbuy.tps.size_fleet``; each year's fleet is
-  ``ceil(peak / capacity)`` replicas, for that year's peak:
-  ``peak_to_average`` x the year's highest monthly volume / 2,628,000 s (730 h).
-  Owned servers are bought upfront (month 0) for year 1 and topped up at the start of
-  each later year; they are never sold before the horizon. Cloud GPUs are rented for
-  730 h a month.
+  (:func:`buildbuy.demand.volume_tokens`); its average load is volume / 2,628,000 s
+  (730 h) and its peak-hour load ``peak_to_average`` times that, spread over the day by
+  the scaled daily profile (:mod:`buildbuy.load_profile`). A scenario serves its volume
+  from the month after its go-live delay (``months_to_production_a`` /
+  ``months_to_production``). The value it misses before then is a value line
+  (:mod:`buildbuy.value`), not a cost.
+- **API fees** = tokens not served by provisioned capacity x the blended list price
+  (``buildbuy.costs.api_usd_per_1k_tokens``) x ``(1 - api_discount)`` x the price index of
+  :mod:`buildbuy.api_price` (same-model decline and model refreshes). Refreshes pay a
+  migration (``model_refresh``). A peak above the top rate-limit tier buys provisioned
+  throughput (``api_provisioned``) where it is published (:mod:`buildbuy.api_limits`).
+- **B's fleet** comes from :mod:`buildbuy.capacity`: per-replica capacity from
+  ``buildbuy.tps.size_fleet``, sized so the peak uses ``target_utilisation`` of it, plus
+  ``redundancy``. Owned servers are bought upfront (month 0) for year 1's peak and topped
+  up at the start of each later year; they are never sold before the horizon. Cloud GPUs
+  follow the load hour by hour (each distinct hourly level of the day): on-demand GPUs
+  are paid for the hours they run; ``cloud_reserved`` reserves, each year, the baseline
+  that minimises reserved + on-demand burst (:func:`buildbuy.capacity.cheapest_reservation`)
+  and bursts above it at the on-demand price.
 - Running costs (rent, power, colocation, licences, maintenance) start at go-live.
   Power = servers x ``server_power_kw`` x ``power_draw_share`` x ``pue`` x 730 h x
-  ``electricity_usd_per_kwh``; colocation = servers x ``server_power_kw`` x
-  ``colo_usd_per_kw_month``.
-- Owned hardware is resold at ``residual_value_share`` of its price in the last month.
+  ``electricity_usd_per_kwh``; colocation = servers x ``server_power_kw`` x the rate of the
+  site's tier (retail below ``colo_wholesale_min_kw`` per site, else wholesale:
+  :mod:`buildbuy.owned_hardware`); maintenance = ``maintenance_share_per_year`` / 12 of the
+  capex held. Licences are paid per GPU in service (the month's average for cloud).
+- Owned hardware is resold in the last month at the used-market value of its age:
+  ``(1 - resale_decline_per_year) ** (months held / 12)`` of its price.
 - Staff: ``<role>_fte_<a|b>`` x ``<role>_usd_per_year`` / 12 in every month 1..horizon.
+  B's on-call rotation (:mod:`buildbuy.staffing`) is staffed by its ML and MLOps
+  engineers; MLOps FTE up to the rotation's minimum are added from go-live
+  (``on_call_staff``).
 - Drift costs come from ``buildbuy.drift.cost_lines(scenario)`` under category ``drift``.
 
 Every formula above is written once, in :func:`_components`, over arrays: a leading axis
@@ -38,214 +51,82 @@ of Monte Carlo draws broadcasts through it (:func:`monthly_totals`).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from buildbuy import costs, data, demand, tps
+from buildbuy import api_limits, api_price, capacity, demand, load_profile
 from buildbuy._validate import bad
+from buildbuy.capacity import Sizing
 from buildbuy.costs import HOURS_PER_MONTH
+from buildbuy.owned_hardware import colo_usd_per_kw_month, resale_share
 from buildbuy.scenarios import FIELDS, ROLES
+from buildbuy.tco_context import (
+    ModelContext,
+    api_usd_per_token,
+    burst_usd_per_hour,
+    context,
+    drift_lines,
+    gpu_usd_per_hour,
+    params,
+)
+from buildbuy.tco_context import context as model_context
+from buildbuy.tco_fleet import (
+    FleetPlan,
+    FleetYear,
+    cloud_fleet,
+    fleet_by_year,
+    owned_fleet,
+    year_peaks,
+)
 
 __all__ = [
     "CATEGORIES",
     "FIXED_FIELDS",
     "HOURS_PER_MONTH",
-    "CostContext",
+    "FleetPlan",
+    "FleetYear",
+    "ModelContext",
     "Sizing",
     "api_usd_per_token",
     "cashflows",
     "compare",
-    "cost_context",
+    "context",
     "drift_lines",
     "fleet_by_year",
+    "gpu_usd_per_hour",
     "monthly_lines",
     "monthly_totals",
-    "rent_usd_per_gpu_hour",
     "served_tokens",
     "sizing",
 ]
 
 #: Categories of the tidy frame (docs/design.md): cash costs only.
 CATEGORIES: tuple[str, ...] = ("capex", "opex", "people", "drift")
+_SECONDS_PER_MONTH = demand.SECONDS_PER_MONTH
 #: Fields that set the GPU sizing per replica: fixed within one vectorised call.
 FIXED_FIELDS: frozenset[str] = frozenset(
     {"output_token_share", "tokens_per_request", "max_ms_per_output_token"})
 # (weights_precision, a text field, also sets the sizing: vary it with Scenario.replace)
 
 
-@dataclasses.dataclass(frozen=True)
-class Sizing:
-    """Draw-invariant GPU sizing of Scenario B.
-
-    ``buildbuy.tps.size_fleet`` picks, for each tensor-parallel group size, the batch
-    with the most tokens/s per GPU that meets the latency target; that choice does not
-    depend on the load. Only the winning group size does, through the rounding of
-    ``ceil(peak / per-replica tokens/s)``. So the per-replica capacity of every feasible
-    group size is computed once, and :meth:`n_gpus` reproduces ``size_fleet(...).n_gpus``
-    for any peak (checked in ``tests/test_tco.py``).
-
-    Attributes
-    ----------
-    fleet : object
-        ``buildbuy.tps.size_fleet`` result at the first year's peak (None when no GPU
-        group meets the latency target).
-    options : tuple of (int, float)
-        ``(gpus_per_replica, tokens_per_s_per_replica)`` for each feasible group size.
-    error : str or None
-        Why no group size meets the latency target (only with ``allow_infeasible``).
-    """
-
-    fleet: Any
-    options: tuple[tuple[int, float], ...]
-    error: str | None = None
-
-    def n_gpus(self, peak_tokens_per_s: Any) -> np.ndarray:
-        """Fewest GPUs serving ``peak_tokens_per_s`` (prompt + output), elementwise.
-
-        Zero when B is infeasible (:attr:`error` says why): its serving lines are then
-        empty, and the decision marks the path blocked rather than pricing it.
-        """
-        peak = np.asarray(peak_tokens_per_s, dtype=float)
-        if not self.options:
-            return np.zeros_like(peak)
-        counts = [tp * np.ceil(peak / cap - 1e-12) for tp, cap in self.options]
-        return np.minimum.reduce(counts) if len(counts) > 1 else counts[0]
-
-
-def _split(S: Any) -> tuple[int, int]:
-    out = round(S.tokens_per_request * S.output_token_share)
-    return S.tokens_per_request - out, out
-
-
-def sizing(S: Any, *, allow_infeasible: bool = False) -> Sizing:
-    """Size Scenario B's serving replicas with ``buildbuy.tps.size_fleet``.
-
-    Calls ``size_fleet`` once per tensor-parallel group size (1, 2, 4, 8 where the
-    model's attention heads divide evenly, as ``size_fleet`` does) to get each group's
-    tokens/s per replica, and once with the default search at the first year's peak
-    for :attr:`Sizing.fleet`. When no group meets the latency target, ``size_fleet``'s
-    error is raised, or, with ``allow_infeasible=True``, returned in :attr:`Sizing.error`
-    (the decision then marks B infeasible; :mod:`buildbuy.constraints`).
-    """
-    prompt, output = _split(S)
-    peak = float(demand.peak_tokens_per_s(_year_peak_volume(S, 1), S.peak_to_average))
-    kw = dict(prompt_tokens=prompt, output_tokens=output,
-              max_ms_per_output_token=S.max_ms_per_output_token,
-              precision=S.weights_precision)
-    try:
-        fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0),
-                               **kw)
-    except ValueError as err:
-        if not allow_infeasible:
-            raise
-        return Sizing(None, (), str(err))
-    heads = data.get_model(S.self_host_model).n_heads
-    options = []
-    for tp in (1, 2, 4, 8):
-        if heads % tp:
-            continue
-        try:
-            f = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=1.0,
-                               tensor_parallel=tp, **kw)
-        except ValueError:  # does not fit or misses the latency target at this size
-            continue
-        options.append((tp, float(f.tokens_per_s_per_gpu) * tp))
-    return Sizing(fleet, tuple(options))
-
-
-def _year_peak_volume(S: Any, year: int) -> float:
-    first, last = 12 * (year - 1) + 1, min(12 * year, S.horizon_months)
-    g = (1.0 + S.annual_growth) ** (np.array([first - 1, last - 1]) / 12.0)
-    return float(S.monthly_tokens * g.max())
-
-
-def api_usd_per_token(S: Any) -> tuple[float, float, float, float]:
-    """Blended API list price per token at the four corners of (output share, cached share).
-
-    The price is bilinear in the two shares, so the corners from
-    ``buildbuy.costs.api_usd_per_1k_tokens`` give it exactly for any shares:
-    returns ``(p00, p10, p01, p11)`` for (output, cached) = (0,0), (1,0), (0,1), (1,1).
-    """
-    return tuple(costs.api_usd_per_1k_tokens(S.api_model, output_token_share=o,
-                                             cached_input_share=c) / 1000.0
-                 for o, c in ((0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)))  # type: ignore[return-value]
-
-
-def rent_usd_per_gpu_hour(S: Any) -> float:
-    """What B pays per rented GPU-hour: the override, else the price table; 0 when owned."""
-    if S.gpu_usd_per_hour is not None:
-        return float(S.gpu_usd_per_hour)
-    if S.hosting == "owned":
-        return 0.0
-    return float(costs.gpu_usd_per_hour(S.gpu, S.hosting))
-
-
-_DRIFT_CACHE: dict[str, dict[str, dict[str, np.ndarray]]] = {}
-
-
-def drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
-    """Drift cost lines of :func:`buildbuy.drift.cost_lines` as arrays.
-
-    Returns ``{scenario: {component: usd per month 0..horizon}}``. They do not depend
-    on volume or prices, so Monte Carlo draws reuse them unchanged. Kept per scenario
-    values (the decision record, its Monte Carlo and its tornado ask for the same lines);
-    the arrays are read-only.
-    """
-    import json
-
-    key = json.dumps(S.to_dict(), sort_keys=True, default=str)
-    if key not in _DRIFT_CACHE:
-        if len(_DRIFT_CACHE) > 64:
-            _DRIFT_CACHE.clear()
-        _DRIFT_CACHE[key] = _drift_lines(S)
-    return _DRIFT_CACHE[key]
-
-
-def _drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
-    from buildbuy import drift  # imported here: drift is heavier than the rest of tco
-
-    frame = drift.cost_lines(S)
-    out: dict[str, dict[str, np.ndarray]] = {}
-    n = S.horizon_months + 1
-    for (scen, comp), rows in frame.groupby(["scenario", "component"], sort=True):
-        arr = np.zeros(n)
-        np.add.at(arr, rows["month"].to_numpy(dtype=int), rows["usd"].to_numpy(dtype=float))
-        arr.flags.writeable = False
-        out.setdefault(str(scen), {})[str(comp)] = arr
-    return out
-
-
-@dataclasses.dataclass(frozen=True)
-class CostContext:
-    """Everything that stays fixed across Monte Carlo draws (from :func:`cost_context`)."""
-
-    horizon: int
-    live_a_from: int
-    live_b_from: int
-    hosting: str
-    gpus_per_server: int
-    api_corners: tuple[float, float, float, float]
-    gpu_usd_per_hour: float
-    sizing: Sizing
-    drift: dict[str, dict[str, np.ndarray]]
-
-
-def cost_context(S: Any, size: Sizing | None = None) -> CostContext:
-    """The draw-invariant part of the cost model (sizing, API price corners, drift lines)."""
-    return CostContext(S.horizon_months, S.months_to_production_a + 1,
-                       S.months_to_production + 1, S.hosting, S.gpus_per_server,
-                       api_usd_per_token(S), rent_usd_per_gpu_hour(S),
-                       size if size is not None else sizing(S), drift_lines(S))
+_peak_tokens_per_s = capacity.peak_tokens_per_s
+_split = capacity.request_split
+_year_peak_volume = capacity.year_peak_volume
+sizing = capacity.sizing
+# names other modules and tests used before the split into tco_context / tco_fleet
+_context = context
+_gpu_usd_per_hour = gpu_usd_per_hour
+_burst_usd_per_hour = burst_usd_per_hour
+_params = params
 
 
 Component = tuple[str, str, str, np.ndarray]
 
 
-def _components(p: Mapping[str, Any], c: CostContext) -> Iterator[Component]:
+def _components(p: Mapping[str, Any], c: ModelContext) -> Iterator[Component]:
     """Yield ``(scenario, component, category, usd)``; usd has shape (..., horizon + 1).
 
     ``p`` maps numeric field names to scalars or arrays of shape (n, 1) (one row per
@@ -256,32 +137,33 @@ def _components(p: Mapping[str, Any], c: CostContext) -> Iterator[Component]:
     service = (m >= 1).astype(float)
     live_a = (m >= c.live_a_from).astype(float)
     live_b = (m >= c.live_b_from).astype(float)
-    years = (np.maximum(m, 1.0) - 1.0) // 12.0  # month 0 belongs to year 1 (index 0)
-    n_years = int(years[-1]) + 1
-    year_idx = years.astype(int)
+    year_idx = ((np.maximum(m, 1.0) - 1.0) // 12.0).astype(int)  # month 0 is in year 1
 
     volume = demand.volume_tokens(p["monthly_tokens"], p["annual_growth"], m)
-    # ---- Scenario A: API
+    # ---- Scenario A: API fees, provisioned capacity above the top tier, refreshes
     o, cs = p["output_token_share"], p["cached_input_share"]
     p00, p10, p01, p11 = c.api_corners
     usd_per_token = ((1 - o) * (1 - cs) * p00 + o * (1 - cs) * p10 + (1 - o) * cs * p01
                      + o * cs * p11)
-    price = (usd_per_token * (1.0 - p["api_discount"])
-             * (1.0 - p["api_price_decline"]) ** ((np.maximum(m, 1.0) - 1.0) / 12.0))
-    yield "A", "api_fees", "opex", volume * live_a * price
+    index = api_price.price_index(m, decline=p["api_price_decline"], live_from=c.live_a_from,
+                                  refresh_months=c.refresh_months,
+                                  refresh_price_share=p["api_refresh_price_share"])
+    price = usd_per_token * (1.0 - p["api_discount"]) * index
+    lv_a, hours_a = load_profile.levels(c.load_profile, p["peak_to_average"])
+    _, pt_usd, pt_share = api_limits.provisioned(
+        c.quota, volume / _SECONDS_PER_MONTH, p["peak_to_average"], lv_a, hours_a, o, cs)
+    yield "A", "api_fees", "opex", volume * live_a * price * (1.0 - pt_share)
+    yield "A", "api_provisioned", "opex", pt_usd * live_a
     yield "A", "api_integration", "opex", p["api_integration_usd"] * (m == 1)
+    refresh = api_price.refresh_months_mask(m, live_from=c.live_a_from,
+                                            refresh_months=c.refresh_months)
+    day_usd = p["ml_engineer_usd_per_year"] / p["engineer_working_days_per_year"]
+    yield "A", "model_refresh", "people", refresh * p["api_migration_engineer_days"] * day_usd
 
-    # ---- Scenario B: fleet sized per year for that year's peak, while B is live
-    firsts = np.array([12 * y + 1 for y in range(n_years)], dtype=float)
-    lasts = np.minimum(firsts + 11.0, c.horizon)
-    live_year = (lasts >= c.live_b_from).astype(float)
-    gfirst = (1.0 + p["annual_growth"]) ** ((firsts - 1.0) / 12.0)
-    glast = (1.0 + p["annual_growth"]) ** ((lasts - 1.0) / 12.0)
-    peak = demand.peak_tokens_per_s(p["monthly_tokens"] * np.maximum(gfirst, glast),
-                                    p["peak_to_average"])
-    gpus_y = c.sizing.n_gpus(peak) * live_year
+    # ---- Scenario B: the fleet
     if c.hosting == "owned":
-        servers_y = np.maximum.accumulate(np.ceil(gpus_y / c.gpus_per_server - 1e-9), axis=-1)
+        peak, firsts, live_year = year_peaks(p, c)
+        servers_y = owned_fleet(p, c, peak, live_year)
         bought_y = np.diff(servers_y, axis=-1, prepend=0.0)
         buy_month = np.concatenate([[0], firsts[1:].astype(int)])
         bought = np.zeros((*np.shape(bought_y)[:-1], n))
@@ -290,39 +172,55 @@ def _components(p: Mapping[str, Any], c: CostContext) -> Iterator[Component]:
         capex_total = server_capex * (1.0 + p["networking_uplift"])
         yield "B", "gpu_servers", "capex", server_capex
         yield "B", "networking", "capex", server_capex * p["networking_uplift"]
+        held_months = c.horizon - np.maximum(m, 1.0) + 1.0   # bought at the start of m
+        value = resale_share(held_months / 12.0, p["resale_decline_per_year"])
         resale = np.zeros(n)
         resale[-1] = 1.0
-        yield "B", "resale", "capex", -p["residual_value_share"] * resale * np.sum(
-            capex_total, axis=-1, keepdims=True)
+        yield "B", "resale", "capex", -resale * np.sum(capex_total * value, axis=-1,
+                                                       keepdims=True)
         servers_m = servers_y[..., year_idx] * live_b
         kw_m = servers_m * p["server_power_kw"]
         yield "B", "power", "opex", (kw_m * p["power_draw_share"] * p["pue"] * HOURS_PER_MONTH
                                      * p["electricity_usd_per_kwh"])
-        yield "B", "colocation", "opex", kw_m * p["colo_usd_per_kw_month"]
+        rate = colo_usd_per_kw_month(kw_m / capacity.sites(c.redundancy),
+                                     retail=p["colo_retail_usd_per_kw_month"],
+                                     wholesale=p["colo_wholesale_usd_per_kw_month"],
+                                     wholesale_min_kw=p["colo_wholesale_min_kw"])
+        yield "B", "colocation", "opex", kw_m * rate
         yield "B", "maintenance", "opex", (np.cumsum(capex_total, axis=-1) * live_b
                                            * p["maintenance_share_per_year"] / 12.0)
         gpus_m = servers_m * c.gpus_per_server
     else:
-        gpus_m = gpus_y[..., year_idx] * live_b
-        yield "B", "gpu_rental", "opex", gpus_m * HOURS_PER_MONTH * p["gpu_usd_per_hour"]
+        need, hours, reserved = cloud_fleet(p, c, volume, live_b, year_idx,
+                                             (lv_a, hours_a))
+        per_level = HOURS_PER_MONTH / 24.0 * hours
+        gpus_m = np.maximum(need @ (hours / 24.0), reserved)
+        if reserved.any():
+            over = need - reserved[..., None]
+            np.maximum(over, 0.0, out=over)
+            burst = over @ per_level
+        else:
+            burst = need @ per_level
+        rent = reserved * HOURS_PER_MONTH * p["gpu_usd_per_hour"]
+        if c.hosting == "cloud_on_demand" or not c.elastic:
+            rent = rent + burst * p["gpu_usd_per_hour"]
+        else:
+            rent = rent + burst * c.burst_usd_per_hour
+        yield "B", "gpu_rental", "opex", rent
     yield "B", "licences", "opex", gpus_m * p["licence_usd_per_gpu_year"] / 12.0
     yield "B", "fine_tuning", "opex", p["fine_tuning_usd"] * (m == 1)
 
-    # ---- both: people, drift
+    # ---- both: people, B's on-call rotation, drift
     for side in ("A", "B"):
         for role in ROLES:
             yield (side, role, "people", p[f"{role}_fte_{side.lower()}"]
                    * p[f"{role}_usd_per_year"] / 12.0 * service)
+        if side == "B":
+            short = np.maximum(c.on_call_min - p["ml_engineer_fte_b"] - p["mlops_fte_b"], 0.0)
+            yield "B", "on_call_staff", "people", (short * p["mlops_usd_per_year"] / 12.0
+                                                   * live_b)
         for comp, arr in c.drift.get(side, {}).items():
             yield side, comp, "drift", arr
-
-
-def _params(S: Any, varied: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    p = {k: getattr(S, k) for k, f in FIELDS.items() if f.type in (float, int)}
-    p["gpu_usd_per_hour"] = rent_usd_per_gpu_hour(S)
-    for k, v in (varied or {}).items():
-        p[k] = np.asarray(v, dtype=float).reshape(-1, 1)
-    return p
 
 
 def served_tokens(S: Any) -> dict[str, np.ndarray]:
@@ -333,7 +231,8 @@ def served_tokens(S: Any) -> dict[str, np.ndarray]:
             "B": vol * (m > S.months_to_production)}
 
 
-def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
+def cashflows(S: Any, *, size: Sizing | None = None,
+              context: ModelContext | None = None) -> pd.DataFrame:
     """Monthly cash flows of Scenario A and B as a tidy frame.
 
     Parameters
@@ -343,6 +242,8 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     size : Sizing, optional
         Reuse a :func:`sizing` result (it depends only on model, GPU, request shape,
         latency target and the first year's peak).
+    context : ModelContext, optional
+        A precomputed :func:`context` (it wins over ``size``).
 
     Returns
     -------
@@ -361,8 +262,8 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     >>> bool((cf.groupby(["scenario", "component"]).size() == 37).all())
     True
     """
-    c = cost_context(S, size)
-    p = _params(S)
+    c = context if context is not None else model_context(S, size)
+    p = params(S)
     months = np.arange(S.horizon_months + 1)
     parts = []
     for scen, comp, cat, usd in _components(p, c):
@@ -383,7 +284,7 @@ def _check_varied(varied: Mapping[str, Any] | None) -> None:
 
 
 def monthly_lines(S: Any, varied: Mapping[str, Any] | None = None, *,
-                  context: CostContext | None = None, components: bool = False,
+                  context: ModelContext | None = None, components: bool = False,
                   ) -> dict[tuple[str, str], np.ndarray]:
     """Monthly cash costs by ``(scenario, category)``, vectorised over draws of some fields.
 
@@ -396,8 +297,8 @@ def monthly_lines(S: Any, varied: Mapping[str, Any] | None = None, *,
         the GPU sizing per replica (``output_token_share``, ``tokens_per_request``,
         ``max_ms_per_output_token``) and whole-number fields cannot vary here: vary them
         through ``S.replace`` instead.
-    context : CostContext, optional
-        A precomputed :func:`cost_context` (speeds up repeated calls).
+    context : ModelContext, optional
+        A precomputed :func:`context` (speeds up repeated calls).
     components : bool
         Key by ``(scenario, category, component)`` instead (capex split into purchases
         and the resale credit, which the tax view needs apart).
@@ -410,8 +311,8 @@ def monthly_lines(S: Any, varied: Mapping[str, Any] | None = None, *,
         is present for both scenarios.
     """
     _check_varied(varied)
-    c = context if context is not None else cost_context(S)
-    p = _params(S, varied)
+    c = context if context is not None else model_context(S)
+    p = params(S, varied)
     n = max((np.size(v) for v in (varied or {}).values()), default=1)
     out: dict[Any, np.ndarray] = {}
     if not components:
@@ -425,7 +326,7 @@ def monthly_lines(S: Any, varied: Mapping[str, Any] | None = None, *,
 
 
 def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
-                   context: CostContext | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   context: ModelContext | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Total monthly cash cost of A and B, vectorised over draws of some fields.
 
     Arguments as :func:`monthly_lines`. Returns the costs of A and B, shape
@@ -434,68 +335,6 @@ def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
     lines = monthly_lines(S, varied, context=context)
     return (sum(lines["A", cat] for cat in CATEGORIES),  # type: ignore[return-value]
             sum(lines["B", cat] for cat in CATEGORIES))
-
-
-def fleet_by_year(S: Any, size: Sizing | None = None) -> pd.DataFrame:
-    """Scenario B's fleet, year by year: THE GPU count every view prints.
-
-    One row per year of the horizon (year 1 = months 1-12). ``peak_tokens_per_s`` is the
-    year's busiest month x ``peak_to_average`` (prompt + output tokens/s); ``gpus_needed``
-    serve it at the latency target (:meth:`Sizing.n_gpus`); ``gpus`` is what B runs that
-    year: rented GPUs, or owned GPUs in whole servers (owned servers are never sold before
-    the horizon, so the count never falls). ``servers`` is 0 for cloud hosting.
-    ``utilisation_at_peak`` = peak / (capacity of ``gpus``); a year before B goes live
-    has 0 GPUs. ``sized_for`` says what the count is sized for, in words.
-
-    Examples
-    --------
-    >>> from buildbuy import scenarios
-    >>> f = fleet_by_year(scenarios.load("hospital_notes"))
-    >>> list(f.columns)  # doctest: +NORMALIZE_WHITESPACE
-    ['year', 'peak_tokens_per_s', 'gpus_needed', 'gpus', 'servers', 'utilisation_at_peak',
-     'sized_for']
-    """
-    size = size if size is not None else sizing(S)
-    rows = []
-    held_servers = 0
-    per_gpu = (max(cap / tp for tp, cap in size.options) if size.options else 0.0)
-    for year in range(1, (S.horizon_months - 1) // 12 + 2):
-        last = min(12 * year, S.horizon_months)
-        peak = float(demand.peak_tokens_per_s(_year_peak_volume(S, year), S.peak_to_average))
-        live = last > S.months_to_production
-        needed = int(size.n_gpus(peak)) if live else 0
-        servers = 0
-        gpus = needed
-        if S.hosting == "owned":
-            held_servers = max(held_servers, int(np.ceil(needed / S.gpus_per_server - 1e-9)))
-            servers = held_servers if live else 0
-            gpus = servers * S.gpus_per_server
-        capacity = _capacity(size, gpus)
-        rows.append({
-            "year": year, "peak_tokens_per_s": peak, "gpus_needed": needed, "gpus": gpus,
-            "servers": servers,
-            "utilisation_at_peak": peak / capacity if capacity > 0 else float("nan"),
-            "sized_for": _sized_for(S, size, year, live, per_gpu),
-        })
-    return pd.DataFrame(rows)
-
-
-def _capacity(size: Sizing, gpus: int) -> float:
-    """Peak tokens/s that ``gpus`` GPUs serve with the best group size that fits them."""
-    best = 0.0
-    for tp, cap in size.options:
-        best = max(best, (gpus // tp) * cap)
-    return best
-
-
-def _sized_for(S: Any, size: Sizing, year: int, live: bool, per_gpu: float) -> str:
-    if size.error is not None:
-        return f"not feasible: {size.error}"
-    if not live:
-        return f"year {year}: not live yet (B goes live in month {S.months_to_production + 1})"
-    unit = " in whole servers of " + f"{S.gpus_per_server}" if S.hosting == "owned" else ""
-    return (f"year {year}'s busiest month x peak_to_average {S.peak_to_average:g}, at "
-            f"{S.max_ms_per_output_token:g} ms per output token{unit}")
 
 
 def compare(S: Any) -> Any:

@@ -31,7 +31,9 @@ after-tax NPV against the status quo: A -> **buy**, B -> **build**, H -> **hybri
 (ties go to the simpler path: buy, then build, then hybrid). **neither** when no feasible
 path has a positive NPV: doing nothing is then the best use of the money. No margin is
 added: the Monte Carlo of :mod:`buildbuy.uncertainty` (in the decision record) says how
-often the ranking holds.
+often the ranking holds. What may block a path (data residency, the latency target, the
+API's published rate limits) is a rule of :mod:`buildbuy.constraints`; the verdict is
+decided here and nowhere else.
 
 This module never imports :mod:`buildbuy.tco`: ``tco.compare`` passes itself in as the
 cost model (:class:`CostModel`), so there is no import cycle.
@@ -47,7 +49,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from buildbuy import constraints, data, demand, finance, path_cash, value
+from buildbuy import api_limits, constraints, data, demand, finance, path_cash, value
 from buildbuy.tax import AfterTax
 
 __all__ = [
@@ -69,13 +71,13 @@ class CostModel(Protocol):
     """What :func:`compare` needs from the cost model (``buildbuy.tco`` provides it)."""
 
     def sizing(self, S: Any, *, allow_infeasible: bool = False) -> Any: ...
-    def cost_context(self, S: Any, size: Any = None) -> Any: ...
+    def context(self, S: Any, size: Any = None) -> Any: ...
     def cashflows(self, S: Any, *, size: Any = None) -> pd.DataFrame: ...
     def monthly_lines(self, S: Any, varied: Any = None, *, context: Any = None,
                       components: bool = False) -> dict: ...
     def monthly_totals(self, S: Any, varied: Any = None, *,
                        context: Any = None) -> tuple: ...
-    def fleet_by_year(self, S: Any, size: Any = None) -> pd.DataFrame: ...
+    def fleet_by_year(self, S: Any, *, size: Any = None) -> Any: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,11 +87,14 @@ class Comparison:
     Attributes
     ----------
     scenario : Scenario
-    fleet : object or None
-        ``buildbuy.tps.size_fleet`` replica sizing at the first year's peak (None if B
-        cannot meet the latency target).
+    fleet : buildbuy.tco.FleetPlan
+        B's fleet year by year (:func:`buildbuy.tco.fleet_by_year`): GPUs, servers,
+        reserved GPUs, peak-hour utilisation (never above ``target_utilisation``), what
+        each count is sized for, and the replica it is built from (``fleet.replica``,
+        ``buildbuy.tps.size_fleet`` at year 1's peak; None if B cannot meet the latency
+        target).
     fleet_by_year : pandas.DataFrame
-        ``buildbuy.tco.fleet_by_year``: THE GPU count by year.
+        ``fleet.frame()``: THE GPU count by year, as a table.
     cashflows : pandas.DataFrame
         Tidy cash costs (``buildbuy.tco.cashflows``).
     monthly : pandas.DataFrame
@@ -122,6 +127,13 @@ class Comparison:
         Annual IRR of the FCF of B minus A (None if it has no IRR).
     feasibility : dict
         ``{path: [blocking reasons]}`` (:mod:`buildbuy.constraints`).
+    constraint_cost_usd : float or None
+        The price of the constraints: after-tax NPV of the best *blocked* path minus that
+        of the recommended one (0 for "neither": doing nothing); 0 when the blocked paths
+        are worse anyway, None when nothing is blocked (or only a B that cannot be sized,
+        whose lines hold no fleet).
+    constraint_cost_path : str or None
+        The best blocked path (None when nothing is blocked).
     recommendation : str
         ``"build"``, ``"buy"``, ``"hybrid"`` or ``"neither"``.
     reasons, notes : list of str
@@ -150,9 +162,17 @@ class Comparison:
     payback_hybrid_months: dict[str, float | None]
     irr_b_vs_a: float | None
     feasibility: dict[str, list[str]]
+    constraint_cost_usd: float | None
+    constraint_cost_path: str | None
     recommendation: str
     reasons: list[str]
     notes: list[str]
+
+    @property
+    def gpus_by_year(self) -> list[int]:
+        """``fleet.gpus_by_year``: GPUs B owns (owned) or runs in the year's peak hour
+        (cloud), each year of the horizon."""
+        return self.fleet.gpus_by_year
 
     def path_frame(self, path: str) -> pd.DataFrame:
         """Monthly lines of one path as a DataFrame (index ``month``)."""
@@ -206,7 +226,9 @@ _CACHE_SIZE = 32
 
 
 def _key(S: Any, model: Any) -> str:
-    return json.dumps(S.to_dict(), sort_keys=True, default=str) + f"|{id(model)}"
+    # a module (buildbuy.tco) or a variant of it names itself: ids of dead objects recur
+    return (json.dumps(S.to_dict(), sort_keys=True, default=str)
+            + f"|{getattr(model, '__name__', id(model))}")
 
 
 def compare(S: Any, *, model: CostModel) -> Comparison:
@@ -246,9 +268,10 @@ def compare(S: Any, *, model: CostModel) -> Comparison:
 
 def _compare(S: Any, model: CostModel) -> Comparison:
     size = model.sizing(S, allow_infeasible=True)
-    ctx = model.cost_context(S, size)
+    ctx = model.context(S, size)
     cf = model.cashflows(S, size=size)
-    fleet_years = model.fleet_by_year(S, size)
+    plan = model.fleet_by_year(S, size=size)
+    fleet_years = plan.frame()
     r = _rate(S)
 
     # ---- the cost view (pre-tax cash costs)
@@ -291,7 +314,7 @@ def _compare(S: Any, model: CostModel) -> Comparison:
     feasible = constraints.feasibility(S, facts)
     forgone = value.forgone(S)
     comparison = dict(
-        scenario=S, fleet=size.fleet, fleet_by_year=fleet_years, cashflows=cf,
+        scenario=S, fleet=plan, fleet_by_year=fleet_years, cashflows=cf,
         monthly=monthly, cumulative=cumulative, tco_usd=tco_usd, npv_cost_usd=npv_cost,
         crossover_month=crossover, discounted_crossover_month=d_crossover,
         usd_per_1k_tokens=unit, break_even_monthly_tokens=be, paths=paths,
@@ -300,17 +323,41 @@ def _compare(S: Any, model: CostModel) -> Comparison:
         npv_gap_hybrid_usd=npv_sq["H"] - npv_sq["A"], payback_months=pb,
         payback_hybrid_months=pb_h, irr_b_vs_a=_irr_annual(gap), feasibility=feasible)
     rec, reasons = _recommend(S, comparison, model, size)
+    # a B that cannot be sized has no fleet in its lines: its NPV is no price to quote
+    cost, blocked_best = _constraint_cost(npv_sq, feasible, rec,
+                                          unpriced=("B", "H") if size.error else ())
+    if blocked_best is not None and cost is not None and cost > 0:
+        reasons.append(
+            f"The price of the constraints: {PATH_NAMES[blocked_best]}, which they block, "
+            f"would create {_usd(npv_sq[blocked_best])} after tax against doing nothing, "
+            f"{_usd(cost)} more than the recommendation. That is what keeping them costs.")
     notes = [
-        "The GPU fleet is always on and sized for each year's peak (peak_to_average x the "
-        "year's busiest month); autoscaling is not modelled, so cloud rent is an upper "
-        "bound.",
+        "Owned servers are bought for each year's peak hour; cloud GPUs follow a typical "
+        "day's load hour by hour (data/load_profiles.csv scaled to peak_to_average); weekly "
+        "and seasonal swings are not modelled.",
         "Drift costs are the expected values of buildbuy.drift.cost_lines (seeded runs).",
         "Tax uses the book depreciation schedule; US 100% bonus depreciation would bring "
         "the hardware's tax saving forward (the record's notes measure by how much).",
         "Value per request is one average figure; quality_b_vs_a maps a benchmark ratio to "
         "a share of that value, an approximation a task evaluation should replace.",
     ]
-    return Comparison(**comparison, recommendation=rec, reasons=reasons, notes=notes)
+    return Comparison(**comparison, constraint_cost_usd=cost,
+                      constraint_cost_path=blocked_best, recommendation=rec,
+                      reasons=reasons, notes=notes)
+
+
+def _constraint_cost(npv: dict[str, float], blocked: dict[str, list[str]], rec: str, *,
+                     unpriced: tuple[str, ...] = ()) -> tuple[float | None, str | None]:
+    """(NPV of the best blocked path minus the chosen one, floored at 0; that path).
+
+    Paths in ``unpriced`` (B and H when no GPU group meets the latency target) are left out.
+    """
+    shut = [p for p in _TIE_ORDER if blocked[p] and p not in unpriced]
+    if not shut:
+        return None, None
+    best_blocked = max(shut, key=lambda p: npv[p])
+    chosen = 0.0 if rec == "neither" else npv[{v: k for k, v in _VERDICT.items()}[rec]]
+    return max(0.0, npv[best_blocked] - chosen), best_blocked
 
 
 def _first(r: AfterTax) -> AfterTax:
@@ -331,7 +378,7 @@ def break_even_monthly_tokens(S: Any, *, model: CostModel, context: Any = None,
     ``hi`` plus zero, then refined by bisection to 1e-9 relative. ``0.0`` if B is cheaper
     even at zero volume; ``None`` if B is dearer on the whole grid.
     """
-    ctx = context if context is not None else model.cost_context(S)
+    ctx = context if context is not None else model.context(S)
     r = _rate(S)
 
     def diff(volumes: np.ndarray) -> np.ndarray:
@@ -372,13 +419,27 @@ def open_model_api_npv(S: Any, *, model: CostModel, size: Any = None) -> dict[st
     for name in data.api_names():
         if name != S.self_host_model and name.endswith("-" + S.self_host_model):
             T = S.replace(api_model=name)
-            ctx = model.cost_context(T, size) if size is not None else None
+            ctx = model.context(T, size) if size is not None else None
             a, _ = model.monthly_totals(T, context=ctx)
             out[name] = float(finance.npv(r, a[0]))
     return out
 
 
 # --------------------------------------------------------------------------- verdict
+
+
+def _api_limit_reasons(S: Any, cf: pd.DataFrame) -> list[str]:
+    """What the API's rate limits cost path A, when it buys provisioned throughput (a
+    peak no tier carries with nothing to buy is a constraint, not a price)."""
+    pt = float(cf[(cf.scenario == "A") & (cf.component == "api_provisioned")].usd.sum())
+    if pt <= 0:
+        return []
+    plan = api_limits.quota_plan(S)
+    k = int(np.flatnonzero(plan.provisioned_units > 0)[0])
+    return [f"The API's peak outgrows {S.api_model}'s top published rate-limit tier "
+            f"({plan.top.name}) from month {k}: path A buys provisioned throughput "
+            f"({plan.offer.offer.replace('_', ' ')}, {plan.provisioned_units[k]:.0f} units "
+            f"then), {_usd(pt)} over the horizon."]
 
 
 def _months(x: float | None) -> str:
@@ -400,12 +461,14 @@ def _recommend(S: Any, c: dict[str, Any], model: CostModel, size: Any
         f"{S.quality_b_vs_a:.0%} of that on {S.self_host_model}; the API goes live in month "
         f"{S.months_to_production_a + 1}, self-hosting in month {S.months_to_production + 1}.",
     ]
-    if c["fleet"] is None:
+    if c["fleet"].replica is None:
         reasons.append(f"Self-hosting cannot be sized: {fleet['sized_for'].iloc[0]}.")
     else:
         reasons.append(
-            f"Self-hosting runs {int(fleet['gpus'].iloc[0])} {S.gpu} GPUs in year 1 "
-            f"({S.hosting.replace('_', ' ')}), sized for {fleet['sized_for'].iloc[0]}.")
+            f"Self-hosting runs {int(fleet['gpus'].iloc[0])} {S.gpu} GPUs in year 1 and "
+            f"{int(fleet['gpus'].max())} at most ({S.hosting.replace('_', ' ')}; "
+            f"{fleet['sized_for'].iloc[0]}), for {S.peak_to_average:g}x the average load.")
+    reasons += _api_limit_reasons(S, c["cashflows"])
     reasons.append(
         f"In cash costs alone (pre-tax, no value) the API costs {_usd(c['tco_usd']['A'])} and "
         f"self-hosting {_usd(c['tco_usd']['B'])} over the horizon.")

@@ -94,21 +94,25 @@ def _base_value(S: Any, name: str) -> float:
     if name in SCALES:
         return 1.0
     if name == "gpu_usd_per_hour":
-        return tco.rent_usd_per_gpu_hour(S)
+        return tco.gpu_usd_per_hour(S)
     if name not in FIELDS:
         raise bad("driver", name, "a scenario field or one of " + ", ".join(SCALES))
     return float(getattr(S, name))
 
 
 def default_drivers(S: Any) -> list[Driver]:
-    """Ten drivers with sourced ranges, adapted to the hosting mode of ``S``.
+    """Thirteen (cloud) or sixteen (owned) drivers with sourced ranges, by hosting mode.
 
-    Ranges: API price decline 0 (none) to 0.9 (a16z LLMflation, 10x a year); server
+    Ranges: the same model's API list price falling 0 to 30% a year (the Sonnet tier flat
+    at $3 / $15 since March 2024; a cheaper model of the same capability is a refresh,
+    ``api_refresh_months``, not a decline); negotiated API discount 0 (self-serve) to 30%;
+    target utilisation 0.5 to 0.85; server
     $250k-$400k (CloudZero); cloud GPU x0.6-x1.7 (H100 on-demand $2.40 Vast median to
     $6.88 AWS p5 around ~$4: tco_anchors.md 2.2); electricity 6.6-18.6 c/kWh (EIA 2023,
     TX and CA); PUE 1.1-1.56 (Uptime 2024); discount rate 8-11% (Damodaran-derived band);
-    resale 0-35%. Volume, growth, peak factor, staff and value per request are persona
-    assumptions: x0.5 to x1.5 (volume x0.5 to x2); B's quality share +/-10%.
+    used-server value falling 20-50% a year; maintenance 5-20% of capex a year. Volume,
+    growth, peak factor, staff and value per request are persona assumptions: x0.5 to
+    x1.5 (volume x0.5 to x2); B's quality share +/-10%.
     """
     owned = S.hosting == "owned"
     persona = "persona assumption: +/-50% around the persona's value"
@@ -116,9 +120,12 @@ def default_drivers(S: Any) -> list[Driver]:
         Driver("monthly_tokens", 0.5, 2.0, True, "persona assumption: half to double",
                "Volume (first month)"),
         Driver("annual_growth", 0.5, 1.5, True, persona, "Volume growth per year"),
-        Driver("api_price_decline", 0.0, 0.9, False,
-               "a16z LLMflation Nov 2024: 0 to -90%/yr (tco_anchors.md 1.2)",
-               "API price decline per year"),
+        Driver("api_price_decline", 0.0, 0.3, False,
+               "same-model list price: flat (Anthropic Sonnet tier $3 / $15, Mar 2024 to "
+               "2026) to -30%/yr", "API list-price decline per year"),
+        Driver("target_utilisation", 0.5, 0.85, False,
+               "autoscaler targets 0.5-0.8 (Knative default 0.7); above ~0.85 queues grow",
+               "Target utilisation at peak (headroom)"),
         Driver("peak_to_average", 0.67, 1.5, True, persona + " (sets utilisation)",
                "Peak-to-average load (1 / utilisation)"),
         Driver("staff_fte_b_scale", 0.5, 1.5, False, persona, "Self-host staff (FTE)"),
@@ -129,8 +136,10 @@ def default_drivers(S: Any) -> list[Driver]:
         Driver("quality_b_vs_a", 0.9, min(1.1, 1.5 / max(S.quality_b_vs_a, 1e-9)), True,
                "persona assumption: +/-10%, about the spread of the benchmark ratios behind "
                "the default across task categories", "Quality of B (share of A's value)"),
-        Driver("api_price_scale", 0.8, 1.2, False,
-               "assumption: +/-20% list price or negotiated discount", "API list price"),
+        Driver("api_discount", 0.0, 0.3, False,
+               "self-serve list price to 30% off for committed enterprise spend (OpenAI "
+               "Scale Tier: 12% base savings, 2024; larger figures are unverified claims)",
+               "Negotiated API discount"),
         Driver("months_to_production", 0.5, 1.5, True,
                persona + "; 3-6 month hardware lead times (tco_anchors.md 6)",
                "Months to production (self-host)"),
@@ -145,9 +154,13 @@ def default_drivers(S: Any) -> list[Driver]:
                    "Electricity price"),
             Driver("pue", 1.1, 1.56, False, "Uptime 2024: 1.1 hyperscale to 1.56 average "
                    "(tco_anchors.md 2.4)", "PUE"),
-            Driver("residual_value_share", 0.0, 0.35, False,
-                   "write-off to 35% resale after 36 months (tco_anchors.md 3.1)",
-                   "Resale value at horizon"),
+            Driver("resale_decline_per_year", 0.2, 0.5, False,
+                   "used-H100 values 60-65% after a year to A100's 45-50% first-year "
+                   "fall (GPU Lease Rate Index page, Jan 2026, low confidence)",
+                   "Used-server value lost per year"),
+            Driver("maintenance_share_per_year", 0.05, 0.2, False,
+                   "third-party maintenance to a DGX support contract's ~20% of base price "
+                   "a year (illustrative)", "Hardware maintenance per year"),
         ]
     else:
         drivers += [
@@ -187,9 +200,9 @@ def metrics(S: Any, varied: Mapping[str, np.ndarray], ctx: Any = None
     """Every metric of :data:`METRICS` for each row of the driver arrays in ``varied``.
 
     ``varied`` maps driver names (fields or :data:`SCALES`) to 1-D arrays of draws;
-    ``ctx`` is a precomputed :func:`buildbuy.tco.cost_context` (built if omitted).
+    ``ctx`` is a precomputed :func:`buildbuy.tco.context` (built if omitted).
     """
-    ctx = ctx if ctx is not None else tco.cost_context(S)
+    ctx = ctx if ctx is not None else tco.context(S)
     fields = _expand(S, varied)
     rate = fields.pop("discount_rate", None)
     lines = tco.monthly_lines(S, fields, context=ctx, components=True)
@@ -254,14 +267,14 @@ def tornado(S: Any, drivers: Sequence[Driver] | None = None, *,
         if _vectorisable(d.name):
             col = cols.setdefault(d.name, np.full(2 * k + 1, values[i][1]))
             col[2 * i], col[2 * i + 1] = values[i][0], values[i][2]
-    out = _evaluate(S, cols, tco.cost_context(S), metric)
+    out = _evaluate(S, cols, tco.context(S), metric)
     if out.size == 1:  # no driver was vectorised: one base run, copied to every slot
         out = np.full(2 * k + 1, out[0])
     for i, d in enumerate(drivers):
         if not _vectorisable(d.name):  # re-size or re-time: one scenario per value
             for j, value in ((2 * i, values[i][0]), (2 * i + 1, values[i][2])):
                 T = S.replace(**{d.name: value})
-                out[j] = _evaluate(T, {}, tco.cost_context(T), metric)[0]
+                out[j] = _evaluate(T, {}, tco.context(T), metric)[0]
     rows = [{"driver": d.name, "label": d.label or d.name, "low": v[0], "base": v[1],
              "high": v[2], "metric_low": out[2 * i], "metric_high": out[2 * i + 1],
              "base_metric": out[-1], "swing": abs(out[2 * i + 1] - out[2 * i]),
@@ -346,7 +359,7 @@ def grid(S: Any, x: str, x_values: Sequence[float], y: str, y_values: Sequence[f
     if xs.ndim != 1 or ys.ndim != 1 or xs.size == 0 or ys.size == 0:
         raise bad("x_values/y_values", (len(xs), len(ys)), "non-empty 1-D sequences")
     xx, yy = np.meshgrid(xs, ys)
-    out = _evaluate(S, {x: xx.ravel(), y: yy.ravel()}, tco.cost_context(S), metric)
+    out = _evaluate(S, {x: xx.ravel(), y: yy.ravel()}, tco.context(S), metric)
     frame = pd.DataFrame(out.reshape(yy.shape), index=pd.Index(ys, name=y),
                          columns=pd.Index(xs, name=x))
     return frame
@@ -452,7 +465,7 @@ def _correlation(names: list[str], pairs: Mapping[tuple[str, str], float] | None
 def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
                 n_draws: int = 100_000, seed: int = 0, distribution: str = "triangular",
                 correlation: Mapping[tuple[str, str], float] | None = None,
-                chunk: int = 10_000) -> MonteCarlo:
+                chunk: int = 4_096) -> MonteCarlo:
     """Seeded, vectorised Monte Carlo of the NPV gap and the cost difference, B - A.
 
     Parameters
@@ -511,7 +524,7 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
     u = special.ndtr(z)
     ppf = triangular_ppf if distribution == "triangular" else pert_ppf
     sampled = {name: ppf(u[:, i], *spec[name]) for i, name in enumerate(names)}
-    ctx = tco.cost_context(S)
+    ctx = tco.context(S)
     found = {k: np.empty(n) for k in METRICS}
     for start in range(0, n, chunk):
         part = {k: v[start:start + chunk] for k, v in sampled.items()}

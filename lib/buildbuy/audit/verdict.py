@@ -112,6 +112,8 @@ def _host_ratio(top: LevelStats, gpu: GpuContext, prm: float, out: float
                 ) -> tuple[float, float, dict[str, float]] | None:
     """Measured / modelled TPOT, or ``None`` when the TPS model cannot price the step (the
     measured batch does not fit the GPU as described: the description is wrong)."""
+    if not (math.isfinite(top.tpot_ms_p50) and top.decode_batch > 0):
+        return None  # decoding was never timed (every token arrived in one chunk)
     try:
         model_ms, legs = _gpu_model(gpu, top.decode_batch, prm, out)
     except ValueError:
@@ -198,8 +200,12 @@ def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
             checks["stream_ratio"] = probe.output_tokens_per_s / _at(usable, probe.concurrency)
             evidence.append(f"without streaming the rate is {checks['stream_ratio']:.2f}x: "
                             "the network is not the limit")
+        timed = math.isfinite(top.tpot_ms_p50) and top.decode_batch > 0
         priced = _host_ratio(top, gpu, prm, out) if gpu is not None else None
-        if gpu is not None and priced is None:
+        if not timed:
+            evidence.append("no request streamed two separately timed tokens, so decoding "
+                            "could not be timed: raise --output-tokens")
+        elif gpu is not None and priced is None:
             evidence.append(f"the TPS model cannot run {top.decode_batch:.0f} requests of "
                             f"this shape on {gpu.gpu} x{gpu.tensor_parallel}: check --gpu "
                             "and --tensor-parallel; judged without the GPU")
@@ -228,7 +234,8 @@ def decide(levels: Sequence[LevelStats], *, probe: LevelStats | None = None,
             first = usable[0]
             growth = (math.log(top.tpot_ms_p50 / first.tpot_ms_p50)
                       / math.log(top.decode_batch / first.decode_batch)
-                      if top.decode_batch > first.decode_batch * 1.5 and
+                      if timed and math.isfinite(first.tpot_ms_p50) and
+                      top.decode_batch > first.decode_batch * 1.5 and
                       first.tpot_ms_p50 > 0 else 0.0)
             binding = "memory_bandwidth" if growth < 0.5 else "compute"
             evidence.append(f"TPOT grows as batch^{growth:.2f} from {first.decode_batch:.1f} "

@@ -51,8 +51,12 @@ class Decision:
     comparison : Comparison
         ``buildbuy.tco.compare(scenario)``: the cash and value lines it is built on.
     fleet : pandas.DataFrame
-        ``buildbuy.tco.fleet_by_year``: GPUs by year, servers, the peak each year's count
-        is sized for, utilisation at that peak, and ``sized_for`` (the label).
+        ``buildbuy.tco.fleet_by_year(S).frame()``: GPUs by year (with headroom and
+        redundancy), ``gpus_needed`` (bare count at full load, no spare), servers,
+        reserved GPUs, the peak each year's count is sized for, utilisation at that peak,
+        and ``sized_for`` (the label saying what the count is sized for).
+    fleet_plan : buildbuy.tco.FleetPlan
+        The same fleet as :func:`buildbuy.tco.fleet_by_year` returns it.
     replica : object
         ``buildbuy.tps.size_fleet`` at year 1's peak (one replica: batch, tensor
         parallel, tokens/s per GPU); ``None`` when B cannot meet the latency target.
@@ -70,6 +74,9 @@ class Decision:
     npv_vs_status_quo_usd, npv_gap_usd, npv_gap_hybrid_usd, irr_b_vs_a, payback_months,
     payback_hybrid_months, break_even_monthly_tokens, feasibility, recommendation, reasons
         As in :class:`buildbuy.tco_compare.Comparison`.
+    constraint_cost_usd, constraint_cost_path
+        The price of the constraints (:class:`buildbuy.tco_compare.Comparison`): what the
+        best blocked path would add over the recommendation, after tax.
     valuation : buildbuy.valuation.Valuation
         The recommended path (the best one when "neither") against doing nothing.
     headcount_fte : dict
@@ -85,6 +92,7 @@ class Decision:
     scenario: Any
     comparison: Any
     fleet: pd.DataFrame
+    fleet_plan: Any
     replica: Any
     capex_usd: float
     capex_by_year_usd: dict[int, float]
@@ -101,6 +109,8 @@ class Decision:
     valuation: Any
     headcount_fte: dict[str, float]
     feasibility: dict[str, list[str]]
+    constraint_cost_usd: float | None
+    constraint_cost_path: str | None
     risk: Risk | None
     recommendation: str
     reasons: list[str]
@@ -206,17 +216,20 @@ def _decide(S: Any) -> Decision:
     fte = {side: float(sum(getattr(S, f"{role}_fte_{side.lower()}") for role in ROLES))
            for side in ("A", "B")}
     fte["H"] = fte["B"]  # the hybrid runs B's team once self-hosting is live
-    risk = None if c.feasibility["B"] and c.fleet is None else _risk(S)
+    risk = None if c.feasibility["B"] and c.fleet.replica is None else _risk(S)
     val = valuation.value_path(c, _best_path(c), "0")
     parts: dict[str, Any] = dict(
-        scenario=S, comparison=c, fleet=c.fleet_by_year, replica=c.fleet,
+        scenario=S, comparison=c, fleet=c.fleet_by_year, fleet_plan=c.fleet,
+        replica=c.fleet.replica,
         capex_usd=float(np.sum(b.capex)), capex_by_year_usd=capex_by_year,
         depreciation=depreciation, monthly=_monthly(c), annual=c.annual,
         npv_vs_status_quo_usd=c.npv_vs_status_quo_usd, npv_gap_usd=c.npv_gap_usd,
         npv_gap_hybrid_usd=c.npv_gap_hybrid_usd, irr_b_vs_a=c.irr_b_vs_a,
         payback_months=c.payback_months, payback_hybrid_months=c.payback_hybrid_months,
         break_even_monthly_tokens=c.break_even_monthly_tokens, valuation=val,
-        headcount_fte=fte, feasibility=c.feasibility, risk=risk,
+        headcount_fte=fte, feasibility=c.feasibility,
+        constraint_cost_usd=c.constraint_cost_usd,
+        constraint_cost_path=c.constraint_cost_path, risk=risk,
         recommendation=c.recommendation, reasons=c.reasons,
         notes=[*c.notes, *_bonus_note(S, c)])
     draft = Decision(**parts, figures={})

@@ -19,7 +19,8 @@ notebook test reads them. By year, ``y`` runs 1..(horizon / 12 rounded up):
   (against doing nothing), ``npv_gap_usd`` (B minus A), ``npv_gap_abs_usd`` (its size),
   ``npv_gap_hybrid_usd``,
   ``irr_b_vs_a``, ``payback_months``, ``discounted_payback_months`` (B against A),
-  ``payback_hybrid_months``, ``discounted_payback_hybrid_months``, ``recommendation``;
+  ``payback_hybrid_months``, ``discounted_payback_hybrid_months``, ``recommendation``,
+  ``constraint_cost_usd`` (only when a path is blocked: what the constraints cost);
 - valuation: ``valuation_<method>_usd`` for each method of the record's valuation;
 - risk: ``npv_gap_p10_usd``, ``npv_gap_p50_usd``, ``npv_gap_p90_usd``, ``prob_b_better``,
   ``prob_hybrid_better``;
@@ -176,6 +177,12 @@ def build_registry(d: Any) -> dict[str, Figure]:
         add(Figure(f"discounted_{key}", f"{label} (discounted)", _num(pb["discounted"]),
                    "months", f"{_AFTER_TAX}, {rate}"))
     add(Figure("recommendation", "Recommendation", c.recommendation, "text"))
+    if d.constraint_cost_usd is not None:
+        add(Figure("constraint_cost_usd",
+                   "Price of the constraints (best blocked path minus the recommendation)",
+                   d.constraint_cost_usd, "usd",
+                   f"{_AFTER_TAX}, {rate}; the best blocked path is "
+                   f"{_PATH[d.constraint_cost_path]}"))
 
     # ---- valuation
     v = d.valuation

@@ -61,9 +61,9 @@ def kill_sentence(k: KillCriterion, facts: BoardFacts) -> str:
     Without one (the decision holds over the tornado's whole range): the range tested,
     and a review past it.
     """
-    from buildbuy.uncertainty import SCALES
+    from buildbuy.memo.kill import threshold_unit
 
-    scale = k.driver in SCALES
+    scale = threshold_unit(facts.scenario, k.driver)[1]  # quoted relative to plan
     label = _lower(k.label)
     if k.threshold is None:
         end = (f"{{range_high_{k.driver}}} above plan" if scale else

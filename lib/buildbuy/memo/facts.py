@@ -16,7 +16,8 @@ does not name, each computed from the record:
 - per widest driver: ``kill_<driver>`` (the value at which the decision reverses, when it
   does within the tornado's range), ``base_<driver>`` (the plan), ``range_low_<driver>``
   and ``range_high_<driver>`` (the range tested), ``swing_<driver>`` (the bar's width).
-  Scale factors (``staff_fte_b_scale``) are quoted as their distance from plan (a share).
+  Scale factors (``staff_fte_b_scale``) and ratios (``peak_to_average``) are quoted as
+  their distance from plan (a share: :func:`~buildbuy.memo.kill.threshold_unit`).
 
 Every one is a :class:`~buildbuy.decision.Figure`; ``BoardFacts.figures`` holds the
 record's registry plus these, so the checker matches any number a text quotes against the
@@ -231,10 +232,10 @@ def _build(d: Any) -> BoardFacts:
                               metric=metric)
     against = f"{PATH_NAMES[path]} against {PATH_NAMES[versus]}"
     for k in kills:
-        unit, offset = threshold_unit(S, k.driver)
+        unit, relative = threshold_unit(S, k.driver)
 
-        def quoted(v: float, offset: float = offset) -> float:
-            return abs(v - offset) if offset else v  # a scale: distance from plan
+        def quoted(v: float, relative: bool = relative, plan: float = k.base) -> float:
+            return abs(v / plan - 1.0) if relative else v  # relative: distance from plan
 
         if k.threshold is not None:  # no threshold, no figure: nothing to quote
             add(k.key, f"Kill threshold: {k.label}", quoted(k.threshold), unit,

@@ -171,14 +171,23 @@ def _wider(S: Any, name: str, low: float, base: float, high: float) -> list[floa
     Down towards the field's lowest allowed value (at most :data:`WIDER` x the range below
     base), up to :data:`WIDER` x the range above base, on :data:`GRID_POINTS` points a side;
     a whole-number field adds up to three whole values a side (each is a full model run).
+    Only values the scenario accepts are kept: the field's own range and the rules between
+    fields (e.g. ``peak_to_average`` below what the scenario's ``load_profile`` allows).
     """
     from buildbuy.scenarios import FIELDS
 
-    check = FIELDS[name].check if name in FIELDS and FIELDS[name].check else None
     whole = _is_whole(S, name)
 
     def ok(v: float) -> bool:
-        return v >= 0.0 and (check is None or bool(check(int(v) if whole else v)))
+        if v < 0.0:
+            return False
+        if name not in FIELDS:  # a scale factor: any value >= 0
+            return True
+        try:
+            S.replace(**{name: int(v) if whole else v})
+        except ValueError:
+            return False
+        return True
 
     if whole:
         cand = [low - i for i in (1, 2, 3)] + [high + i for i in (1, 2, 3)]
@@ -274,31 +283,33 @@ def kill_criterion(S: Any, row: Any, *, metric: Metric = ("npv_gap", None)) -> K
     return kill_criteria(S, [row], metric=metric)[0]
 
 
-def threshold_unit(S: Any, driver: str) -> tuple[str, float]:
-    """How a driver's value is quoted: ``(unit, offset)`` for a :class:`Figure`.
+def threshold_unit(S: Any, driver: str) -> tuple[str, bool]:
+    """How a driver's value is quoted: ``(unit, relative)`` for a :class:`Figure`.
 
-    A scale factor such as ``staff_fte_b_scale`` is quoted as its distance from plan,
-    ``|value - 1|`` as a share (1.3 -> 30%, "30% above plan"): ``offset`` is 1. A scenario
-    field is quoted as itself (offset 0) in its own unit: tokens, a share, USD, months or
-    a ratio.
+    A driver without a unit a board reads, a scale factor such as ``staff_fte_b_scale`` or
+    a ratio such as ``peak_to_average``, is quoted *relative* to plan: ``|value / plan - 1|``
+    as a share (1.3 x plan -> 30%, "30% above plan"). Any other scenario field is quoted as
+    itself in its own unit: tokens, a share, USD or months.
 
     Examples
     --------
     >>> from buildbuy import scenarios
     >>> S = scenarios.load("bank_support")
     >>> threshold_unit(S, "staff_fte_b_scale"), threshold_unit(S, "monthly_tokens")
-    (('share', 1.0), ('tokens', 0.0))
+    (('share', True), ('tokens', False))
+    >>> threshold_unit(S, "peak_to_average")
+    ('share', True)
     """
     from buildbuy.scenarios import FIELDS
     from buildbuy.uncertainty import SCALES
 
     if driver in SCALES:
-        return "share", 1.0
+        return "share", True
     if driver not in FIELDS:
         raise bad("driver", driver, "a scenario field or one of " + ", ".join(SCALES))
     unit = FIELDS[driver].unit.lower()
     for prefix, out in (("tokens", "tokens"), ("share", "share"), ("usd", "usd"),
                         ("month", "months")):
         if unit.startswith(prefix):
-            return out, 0.0
-    return "ratio", 0.0
+            return out, False
+    return "share", True  # a ratio: its distance from plan

@@ -72,6 +72,10 @@ DRIVER_WORDS: dict[str, str] = {
     "gpu_price_scale": r"gpu (?:rental )?price|gpu rent|gpu cost|rental",
     "licence_usd_per_gpu_year": r"licen[cs]e",
     "quality_b_vs_a": r"quality|accuracy",
+    "api_discount": r"api discount|negotiated|discount off|off (?:the )?list|list price",
+    "target_utilisation": r"utili[sz]ation|headroom",
+    "resale_decline_per_year": r"resale|residual|second-hand|used gpu",
+    "maintenance_share_per_year": r"maintenance|support contract|hardware support",
 }
 _TRIGGER = (r"\b(?:stop|kill|halt|exit|pause|abandon|cancel|switch|revert|revisit|review|"
             r"reconsider|wind down|walk away|fall back|move back|return to)")

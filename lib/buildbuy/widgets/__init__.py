@@ -17,7 +17,7 @@ Entry points (stable names; the browser tests and Voilà dashboards call them):
   :func:`static_batching_table`
 - lesson 2: :func:`tco_panel`; :func:`cost_by_category`, :func:`headline`,
   :func:`unit_cost_chart`, :func:`tornado_chart`, :func:`monte_carlo_summary`,
-  :func:`monte_carlo_chart`, :func:`drift_cost_table`
+  :func:`monte_carlo_chart`, :func:`drift_cost_table`, :func:`operations_table`
 - lesson 3: :func:`board_panel`, :func:`sla_panel`; :func:`valuation_table`
   (alias :func:`board_summary`), :func:`valuation_explained`, :func:`sla_table`,
   :func:`scenario_memo`, :func:`annual_deltas`, :func:`throughput_levers` (alias
@@ -54,6 +54,7 @@ __all__ = [
     "model_accuracy",
     "monte_carlo_chart",
     "monte_carlo_summary",
+    "operations_table",
     "overhead_table",
     "persona_table",
     "psi_table",
@@ -104,6 +105,7 @@ _WHERE = {
     "headline": "tco_views",
     "monte_carlo_chart": "tco_views",
     "monte_carlo_summary": "tco_views",
+    "operations_table": "tco_views",
     "tornado_chart": "tco_views",
     "unit_cost_chart": "tco_views",
     "board_panel": "board",

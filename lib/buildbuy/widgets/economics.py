@@ -60,9 +60,9 @@ def tco_panel(scenario: Any) -> Panel:
                                  step=0.1, readout_format=".0%",
                                  **span(s.annual_growth, 0.0, 3.0)),
         "api_price_decline": _slider(w.FloatSlider, s.api_price_decline,
-                                     "API price fall per year", step=0.05,
+                                     "API list-price fall per year", step=0.05,
                                      readout_format=".0%",
-                                     **span(s.api_price_decline, 0.0, 0.9)),
+                                     **span(s.api_price_decline, 0.0, 0.3)),
         "hosting": w.Dropdown(options=scenarios.HOSTING_MODES, value=s.hosting,
                               description="B hosting", style=_STYLE),
     }
@@ -72,7 +72,7 @@ def tco_panel(scenario: Any) -> Panel:
     def compute(v: Mapping[str, Any]) -> dict[str, Any]:
         base = s.replace(hosting=v["hosting"])
         if v["hosting"] not in contexts:
-            contexts[v["hosting"]] = tco.cost_context(base)
+            contexts[v["hosting"]] = tco.context(base)
         varied = {k: np.array([float(v[k])])
                   for k in ("monthly_tokens", "annual_growth", "api_price_decline")}
         a, b = tco.monthly_totals(base, varied, context=contexts[v["hosting"]])

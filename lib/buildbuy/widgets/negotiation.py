@@ -6,12 +6,12 @@ share of from :func:`buildbuy.costs.monthly_api_cost_usd`.
 Illustrative inputs (not measured; change them for your case):
 
 - monthly availability: a beta distribution (:func:`buildbuy.sla.beta_availability`)
-  with mean 99.9 % for the API and 99.5 % for a self-hosted single site, both with a
-  standard deviation of 0.2 points;
-- cost of an hour down: the value the service creates in its first month
-  (``value_usd_per_request`` x requests, :mod:`buildbuy.value`) spread over the 730 hours
-  of a month, i.e. the value lost while it is down (the panel's slider starts at $1 an
-  hour if that is less; :func:`sla_table` uses the exact figure).
+  with mean 99.9 % for the API and 99.5 % for one self-hosted site, both with a
+  standard deviation of 0.2 points; with ``redundancy="two_sites"`` the self-hosted mean
+  is :func:`buildbuy.sla.two_site_availability` of the one-site figure.
+
+The cost of an hour down is the scenario's own ``downtime_usd_per_hour`` (sourced per
+persona), not the value of the capability spread over the month.
 """
 
 from __future__ import annotations
@@ -43,8 +43,12 @@ def _bill(s: Any) -> float:
 
 
 def _hourly(s: Any) -> float:
-    requests = s.monthly_tokens / s.tokens_per_request
-    return float(s.value_usd_per_request * requests) / sla.HOURS_PER_MONTH
+    return float(s.downtime_usd_per_hour)
+
+
+def _self_mean(s: Any) -> float:
+    return (sla.two_site_availability(SELF_MEAN) if getattr(s, "redundancy", "") == "two_sites"
+            else SELF_MEAN)
 
 
 def _outcomes(s: Any, *, schedule: str, api_mean: float, self_mean: float, sd: float,
@@ -59,11 +63,15 @@ def _outcomes(s: Any, *, schedule: str, api_mean: float, self_mean: float, sd: f
 
 
 def sla_table(scenario: Any, *, schedule: str = sla.AWS_BEDROCK.name,
-              api_mean: float = API_MEAN, self_mean: float = SELF_MEAN,
+              api_mean: float = API_MEAN, self_mean: float | None = None,
               sd: float = SD) -> Table:
-    """Expected monthly downtime, credit and uncovered loss for A and B, rounded for print."""
+    """Expected monthly downtime, credit and uncovered loss for A and B, rounded for print.
+
+    ``self_mean`` defaults to 99.5% for one site (two sites: see the module docstring).
+    """
     s = as_scenario(scenario)
-    t = _outcomes(s, schedule=schedule, api_mean=api_mean, self_mean=self_mean, sd=sd,
+    t = _outcomes(s, schedule=schedule, api_mean=api_mean,
+                  self_mean=_self_mean(s) if self_mean is None else self_mean, sd=sd,
                   usd_per_downtime_hour=_hourly(s))
     cols = ["mean_availability", "breach_probability", "downtime_hours", "downtime_cost_usd",
             "credit_usd", "uncovered_usd"]
@@ -97,7 +105,7 @@ def sla_panel(scenario: Any) -> Panel:
                                description="vendor credit schedule", style=_STYLE),
         "api_mean": w.FloatSlider(value=API_MEAN, min=0.98, max=0.9999, step=0.0005,
                                   description="API availability (mean)", **pct),
-        "self_mean": w.FloatSlider(value=SELF_MEAN, min=0.98, max=0.9999, step=0.0005,
+        "self_mean": w.FloatSlider(value=_self_mean(s), min=0.98, max=0.99999, step=0.0005,
                                    description="self-host availability (mean)", **pct),
         "sd": w.FloatSlider(value=SD, min=0.0005, max=0.01, step=0.0005,
                             description="month-to-month spread (sd)", **pct),

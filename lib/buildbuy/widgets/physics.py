@@ -188,6 +188,8 @@ def decode_table(scenario: Any, *, context: int = 2048) -> Table:
 def kv_table(scenario: Any, *, contexts: tuple[int, ...] = (2048, 8192, 32768)) -> Table:
     """KV cache per sequence and the largest batch that fits, by context length.
 
+    For the scenario's own self-hosted model, named in the index.
+
     Columns ``kv_bytes_per_token``, ``kv_gb_per_sequence`` and ``max_batch`` (from
     :func:`buildbuy.tps.kv_bytes_per_token` and :func:`buildbuy.tps.max_batch`, bf16
     weights and cache, one GPU). A context longer than the model allows raises.
@@ -197,7 +199,8 @@ def kv_table(scenario: Any, *, contexts: tuple[int, ...] = (2048, 8192, 32768)) 
     rows = [{"context": c, "kv_bytes_per_token": kv, "kv_gb_per_sequence": round(kv * c / 1e9, 3),
              "max_batch": tps.max_batch(s.self_host_model, s.gpu, context=c)}
             for c in contexts]
-    return Table(pd.DataFrame(rows).set_index("context"))
+    return Table(pd.DataFrame(rows).set_index("context").rename_axis(
+        f"{s.self_host_model}: context"))
 
 
 def roofline_table() -> Table:

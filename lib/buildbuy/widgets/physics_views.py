@@ -179,24 +179,30 @@ def audit_table(scenario: Any, *, engine: str = "optimized",
     """The five-way bottleneck audit of one replica of the scenario's self-hosted model.
 
     :func:`buildbuy.bottleneck.pipeline_ceilings` at the batch and tensor parallelism of the
-    decision record's replica (``Decision.replica``), with the scenario's request shape, then
-    :func:`buildbuy.bottleneck.audit`. Resources the scenario gives no figure for
-    (network, API quota) are left out unless passed. Columns: ceiling in output
-    tokens per second, and which one binds.
+    decision record's replica (``Decision.replica``), with the scenario's request shape,
+    its host CPU time per request (``cpu_ms_per_request``) and network port
+    (``network_mbps``), as exercise 1 audits it, then :func:`buildbuy.bottleneck.audit`.
+    The API's rate limit is a ceiling of path A's whole workload, not of one self-hosted
+    replica: it is left out unless passed. Columns: ceiling in output tokens per second,
+    and which one binds.
     """
+    from buildbuy import questions
+
     s = as_scenario(scenario)
+    stages = questions.pipeline_inputs(s)
     prompt, output = request_tokens(s)
     fleet = as_decision(s).replica
     ceilings = bottleneck.pipeline_ceilings(
         s.self_host_model, s.gpu, batch=fleet.batch, prompt_tokens=prompt,
         output_tokens=output, engine=engine, tensor_parallel=fleet.tensor_parallel,
+        cpu_ms_per_request=stages["cpu_ms_per_request"], network_mbps=stages["network_mbps"],
         api_tokens_per_minute=api_tokens_per_minute)
     a = bottleneck.audit(ceilings)
     out = pd.DataFrame({"output_tokens_per_s": {k: round(v) for k, v in ceilings.items()}})
     out["role"] = ["binding" if k == a.binding else ("next" if k == a.next_binding else "")
                    for k in out.index]
     return Table(out.sort_values("output_tokens_per_s").rename_axis(
-        f"{engine} engine, batch {fleet.batch}: headroom {a.headroom:.1f}x"))
+        f"{engine} engine, batch {fleet.batch}: headroom {a.headroom:.2f}x"))
 
 
 def model_accuracy() -> Table:

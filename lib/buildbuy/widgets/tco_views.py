@@ -25,13 +25,15 @@ __all__ = [
     "headline",
     "monte_carlo_chart",
     "monte_carlo_summary",
+    "operations_table",
     "tornado_chart",
     "unit_cost_chart",
 ]
 
 _CATEGORY_NAMES = {"capex": "capital (servers, networking, less resale)",
-                   "opex": "operating (API, GPU rent, power, colo, licences)",
-                   "people": "people (FTE x loaded salary)",
+                   "opex": "operating (API and provisioned capacity, GPU rent, power, colo, "
+                           "maintenance, licences)",
+                   "people": "people (FTE x loaded salary, on-call, model refreshes)",
                    "drift": "drift (monitoring, retraining, migrations)"}
 
 
@@ -68,6 +70,39 @@ def headline(scenario: Any) -> Table:
             "capex_usd", "npv_a_usd", "npv_b_usd", "npv_h_usd", "npv_gap_usd",
             "payback_months", "discounted_payback_months", "recommendation"]
     return Table(pd.Series({f[k].label: f[k].text for k in keys}, name=d.scenario.name))
+
+
+def operations_table(scenario: Any) -> Table:
+    """What running each path takes, year by year: B's fleet and on-call, A's rate limits.
+
+    ``scenario``: a persona name, a Scenario or a Decision (the record's comparison is
+    read). Rows per year: B's GPUs (what they are sized for is in
+    ``fleet.years[i].sized_for``),
+    of which reserved (cloud), the peak hour's use of the fleet's capacity, the MLOps FTE
+    added to staff the on-call rotation, the API's top-tier status and provisioned units
+    in the year's last month.
+    """
+    from buildbuy import api_limits
+
+    c = as_decision(scenario).comparison
+    S = c.scenario
+    plan = api_limits.quota_plan(S)
+    cf = c.cashflows
+    on_call = cf[(cf.scenario == "B") & (cf.component == "on_call_staff")]
+    rows = {}
+    for y in c.fleet.years:
+        last = min(12 * y.year, S.horizon_months)
+        oc = on_call[(on_call.month > 12 * (y.year - 1)) & (on_call.month <= last)].usd.max()
+        rows[f"year {y.year}"] = {
+            "B: GPUs": y.gpus,
+            "B: reserved GPUs": y.reserved_gpus,
+            "B: peak use of capacity": f"{y.utilisation_at_peak:.0%}",
+            "B: on-call MLOps FTE added": round(float(oc) * 12 / S.mlops_usd_per_year, 2)
+            if S.mlops_usd_per_year else 0.0,
+            "A: rate-limit tier (last month)": plan.tier[last],
+            "A: provisioned units (last month)": int(plan.provisioned_units[last]),
+        }
+    return Table(pd.DataFrame(rows))
 
 
 def unit_cost_chart(scenario: Any) -> Chart:
