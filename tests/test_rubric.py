@@ -9,6 +9,7 @@ import pytest
 
 from buildbuy import memo, scenarios, uncertainty
 from buildbuy.memo import Figure, check_memo, format_value, judge, quoted_numbers
+from buildbuy.memo.draft import kill_sentence
 from buildbuy.memo.kill import flip_point, kill_criterion
 
 
@@ -254,6 +255,31 @@ def test_kill_for_a_whole_number_driver_is_a_whole_month() -> None:
     t = uncertainty.tornado(S, [uncertainty.Driver("months_to_production", k.threshold,
                                                    k.threshold, False, "")])
     assert np.sign(t["metric_low"].iloc[0]) != np.sign(t["base_metric"].iloc[0])
+
+
+def test_kill_search_stays_inside_what_the_scenario_accepts() -> None:
+    """Widened past the tornado's range, the search keeps to values a scenario may hold:
+    peak_to_average under the limit its load profile sets (a rule between two fields)."""
+    from buildbuy import load_profile
+
+    S = scenarios.load("retail_search")
+    limit = load_profile.max_peak_to_average(S.load_profile)
+    row = uncertainty.tornado(S, [uncertainty.Driver("peak_to_average", 0.9, 1.5, True, "",
+                                                     "Peak-to-average")]).iloc[0]
+    assert S.peak_to_average * (1 + 10 * 0.5) > limit  # 10x the range would pass it
+    k = kill_criterion(S, row, metric=("npv_h", "npv_b"))
+    assert S.peak_to_average * 1.5 < k.high < limit  # widened, but not past the limit
+
+
+def test_a_ratio_driver_is_quoted_relative_to_plan() -> None:
+    f = memo.board_facts("retail_search")
+    k = next((k for k in f.kill_criteria if k.driver == "peak_to_average"), None)
+    if k is None:
+        pytest.skip("peak_to_average is not among the retailer's widest drivers")
+    assert f.figures[f"base_{k.driver}"].value == 0.0 and f.figures[k.key].unit == "share"
+    if k.threshold is not None:
+        assert f.figures[k.key].value == pytest.approx(abs(k.threshold / k.base - 1))
+        assert f"{{{k.key}}} above plan" in kill_sentence(k, f)  # peaks higher than planned
 
 
 def test_board_facts_hand_checks(bank: memo.BoardFacts) -> None:
