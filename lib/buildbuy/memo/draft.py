@@ -93,6 +93,11 @@ def _move(f: BoardFacts, key: str, what: str) -> str:
     return f"{'adds' if v >= 0 else 'takes'} {_abs(f, key)} {'to' if v >= 0 else 'from'} {what}"
 
 
+def _sentences(*parts: str) -> str:
+    """Non-empty sentences joined by one space."""
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
 def _common(f: BoardFacts) -> dict[str, Any]:
     """Text shared by the memo and the PR/FAQ drafts (numbers filled in)."""
     rec, p = f.recommendation, f.path.lower()
@@ -201,7 +206,7 @@ def draft_memo(scenario: Any) -> Memo:
         rationale=_rationale(f),
         impact=t["impact"],
         risks=[("The outcome is uncertain",
-                ("act on the kill criteria below. " + t["risk"] + t["widest"]).strip()),
+                _sentences("act on the kill criteria below.", t["risk"], t["widest"])),
                ("The model drifts or the vendor changes it",
                 "monitor drift monthly and budget retraining (lesson 2, drift lines)"),
                ("Key people leave", "document the serving stack and cross-train two people")],
@@ -243,7 +248,7 @@ def draft_prfaq(scenario: Any) -> Memo:
                       ("Will the answers be as good?", t["quality"])],
         impact=t["impact"],
         risks=[("The outcome is uncertain",
-                ("act on the kill criteria below. " + t["risk"] + t["widest"]).strip()),
+                _sentences("act on the kill criteria below.", t["risk"], t["widest"])),
                ("The model drifts", "monitor drift monthly and budget retraining")],
         kill_criteria=t["kills"],
         call_to_action=t["ask"],

@@ -48,9 +48,10 @@ TORNADO_ROWS: int = 8
 PATH_OF: dict[str, str] = {"buy": "A", "build": "B", "hybrid": "H"}
 PATH_NAMES: dict[str, str] = {"A": "the API", "B": "self-hosting", "H": "the hybrid",
                               "0": "doing nothing"}
-#: Figures of the gap of self-hosting over the API (not quoted when the API is ruled out).
+#: Figures of self-hosting against the API (not in a table when the API is ruled out).
 GAP_KEYS: tuple[str, ...] = ("npv_gap_usd", "npv_gap_abs_usd", "npv_gap_p10_usd",
-                             "npv_gap_p50_usd", "npv_gap_p90_usd", "prob_b_better")
+                             "npv_gap_p50_usd", "npv_gap_p90_usd", "prob_b_better",
+                             "payback_months", "discounted_payback_months")
 #: The record's price of the constraints (present only when a path is blocked).
 CONSTRAINT_KEY = "constraint_cost_usd"
 
