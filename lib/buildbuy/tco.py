@@ -66,7 +66,6 @@ from buildbuy.scenarios import FIELDS, ROLES
 from buildbuy.tco_context import (
     ModelContext,
     api_usd_per_token,
-    burst_usd_per_hour,
     context,
     drift_lines,
     gpu_usd_per_hour,
@@ -112,15 +111,8 @@ FIXED_FIELDS: frozenset[str] = frozenset(
 # (weights_precision, a text field, also sets the sizing: vary it with Scenario.replace)
 
 
-_peak_tokens_per_s = capacity.peak_tokens_per_s
-_split = capacity.request_split
-_year_peak_volume = capacity.year_peak_volume
+_split = capacity.request_split  # the (prompt, output) split of a request (tests read it)
 sizing = capacity.sizing
-# names other modules and tests used before the split into tco_context / tco_fleet
-_context = context
-_gpu_usd_per_hour = gpu_usd_per_hour
-_burst_usd_per_hour = burst_usd_per_hour
-_params = params
 
 
 Component = tuple[str, str, str, np.ndarray]
