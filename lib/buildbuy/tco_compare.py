@@ -465,9 +465,10 @@ def _recommend(S: Any, c: dict[str, Any], model: CostModel, size: Any
         reasons.append(f"Self-hosting cannot be sized: {fleet['sized_for'].iloc[0]}.")
     else:
         reasons.append(
-            f"Self-hosting runs {int(fleet['gpus'].iloc[0])} {S.gpu} GPUs in year 1 and "
-            f"{int(fleet['gpus'].max())} at most ({S.hosting.replace('_', ' ')}; "
-            f"{fleet['sized_for'].iloc[0]}), for {S.peak_to_average:g}x the average load.")
+            f"Self-hosting runs {int(fleet['gpus'].iloc[0])} {S.gpu} GPUs in year 1 "
+            f"({S.hosting.replace('_', ' ')}; {fleet['sized_for'].iloc[0]}), for "
+            f"{S.peak_to_average:g}x the average load, and {int(fleet['gpus'].max())} at most "
+            "as the load grows.")
     reasons += _api_limit_reasons(S, c["cashflows"])
     reasons.append(
         f"In cash costs alone (pre-tax, no value) the API costs {_usd(c['tco_usd']['A'])} and "
