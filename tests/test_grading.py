@@ -359,3 +359,45 @@ def test_forced_scenario_is_injected_and_rechecked(tmp_path: Path,
     with pytest.raises(ValueError, match="scenario='hospital_note' is invalid"):
         grading.grade(tmp_path / "s", tmp_path / "c.csv", scenario="hospital_note",
                       use_sandbox=False)
+
+
+def test_grader_reports_rubric_items_per_learner(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without executing anything: exercise 3's memo gets one row per rubric item under its
+    own row; a memo that recommends what the record does not fails that item only, and a
+    learner whose memo check never ran gets every item as an error."""
+    from buildbuy import memo
+
+    bank = scenarios.load("bank_support")
+    good = memo.draft_memo(bank)
+    memos = {"ann": good.markdown, "ben": good.markdown.replace("**build**", "**buy**")}
+
+    def fake_run(sub: submissions.Submission, inject: dict, **_: object) -> tuple[dict, None]:
+        if sub.learner not in memos:
+            return {"cells": []}, None
+        rec = checks.check("ex3_memo", memos[sub.learner], scenario=bank).to_record()
+        return {"cells": [{"outputs": [{"data": {checks.RECORD_MIME: rec}}]}]}, None
+
+    monkeypatch.setattr(grading, "_run_one", fake_run)
+    name = "03_investment_memo"
+    for learner in ("ann", "ben", "cat"):
+        (tmp_path / "s" / learner).mkdir(parents=True)
+        shutil.copy(exercises.EXERCISES_DIR / f"{name}.ipynb",
+                    tmp_path / "s" / learner / f"{name}.ipynb")
+    out = tmp_path / "g.csv"
+    grading.grade(tmp_path / "s", out, verbose=False, use_sandbox=False)
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["learner", "exercise", "question", "status", "message"]
+    got = {(r["learner"], r["question"]): r["status"] for r in rows}
+    items = [f"ex3_memo:{i}" for i in questions.RUBRIC_ITEMS]
+    ann = [r["question"] for r in rows if r["learner"] == "ann"]
+    at = ann.index("ex3_memo")
+    assert ann[at:at + 6] == ["ex3_memo", *items]  # the items follow the memo's own row
+    assert {got["ann", q] for q in ["ex3_memo", *items]} == {"correct"}
+    assert got["ben", "ex3_memo"] == "incorrect"
+    assert got["ben", "ex3_memo:recommendation"] == "incorrect"
+    assert {got["ben", q] for q in items[1:]} == {"correct"}
+    assert {got["cat", q] for q in ["ex3_memo", *items]} == {"error"}
+    assert "ex3_memo:kill_criteria" in grading.summary_text(
+        [grading.GradeRow(r["learner"], r["exercise"], r["question"], r["status"],
+                          r["message"]) for r in rows])

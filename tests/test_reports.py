@@ -196,6 +196,19 @@ def test_index_escapes_every_learner_string_and_links_by_safe_id() -> None:
     assert "-$200k" in page and "$1.50M" in page  # savings as a board reads them
 
 
+def test_index_links_each_learners_board_pack_by_safe_id() -> None:
+    rows = _rows()
+    sid = rows[0]["safe_id"]
+    rows[0].update(memo_pdf=f"{sid}.memo.pdf", deck_pptx=f"{sid}.deck.pptx")
+    rows[1].update(memo_pdf=f"{rows[1]['safe_id']}.memo.pdf")  # a pack without its deck
+    page = index.render_index(rows)
+    assert f'href="{sid}.memo.pdf">memo PDF</a>' in page
+    assert f'href="{sid}.deck.pptx">deck</a>' in page
+    assert f'href="{rows[1]["safe_id"]}.memo.pdf"' in page
+    assert f'href="{rows[1]["safe_id"]}.deck.pptx"' not in page  # no file, no link
+    assert page.count('href="') == 5  # two reports, three pack files; invalid links nothing
+
+
 def test_class_charts_are_pngs() -> None:
     charts = index.class_charts(_rows())
     assert set(charts) == {"payback", "savings", "recommendation"}

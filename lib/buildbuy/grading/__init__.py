@@ -123,20 +123,22 @@ def _named(ref: Any) -> str:
     return "another scenario"
 
 
-def _regrade(question: str, rec: dict[str, Any], scenario: Any) -> tuple[str, str]:
-    """Re-check a recorded answer here against ``scenario`` (the one the notebook ran)."""
+def _regrade(question: str, rec: dict[str, Any], scenario: Any) -> tuple[str, str, tuple]:
+    """Re-check a recorded answer here against ``scenario`` (the one the notebook ran).
+
+    Returns the status, the message and the judged parts (a memo's rubric items)."""
     from buildbuy import checks
 
     answer = rec.get("answer")
     if answer is None:
-        return "not_answered", "not answered yet"
+        return "not_answered", "not answered yet", ()
     result = checks.check(question, answer, scenario=scenario)
     message = result.message
     ran = checks.scenario_ref(scenario)
     if rec.get("scenario") != ran:
         message += (f" (checked against the scenario the notebook ran, {_named(ran)}; "
                     f"its record named {_named(rec.get('scenario'))})")
-    return result.status, message
+    return result.status, message, result.parts
 
 
 def _failure(outcome: sandbox.Outcome, limits: Limits) -> tuple[Any, str | None]:
@@ -243,7 +245,7 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
     SandboxUnavailable
         bubblewrap cannot run here (and ``use_sandbox`` is true).
     """
-    from buildbuy import questions, scenarios
+    from buildbuy import checks, questions, scenarios
 
     root = Path(submissions_dir)
     out = Path(out_csv)
@@ -286,12 +288,15 @@ def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float 
         records = _records(executed)
         failure = failure or _first_error(executed)
         for q in qs:
+            parts: tuple = ()
             if q.id in records:
-                status, message = _regrade(q.id, records[q.id], ran)
+                status, message, parts = _regrade(q.id, records[q.id], ran)
             else:
                 status = "error"
                 message = f"check did not run ({failure or 'its check() cell is missing'})"
             rows.append(GradeRow(sub.learner, exercise, q.id, status, message))
+            rows += [GradeRow(sub.learner, exercise, *p)
+                     for p in checks.part_rows(q.id, status, parts)]
         if verbose:
             print(f"graded {rel}: {'ran' if failure is None else 'FAILED: ' + failure}",
                   flush=True)

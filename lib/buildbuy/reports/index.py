@@ -3,7 +3,8 @@
 ``summary.csv`` has one row per roster row, in roster order, with the columns
 :data:`SUMMARY_COLUMNS`. ``index.html`` is one self-contained page (no script,
 no style or image from the network): the roster it came from and when it was
-generated, a table linking every learner's report with status and key figures,
+generated, a table linking every learner's report and board pack (memo PDF
+and deck) with status and key figures,
 and three class charts for the instructor (matplotlib PNGs embedded as base64):
 the distribution of payback months, the distribution of the NPV gap of self-hosting
 over the API (after tax, from each learner's decision record), and the
@@ -32,11 +33,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from buildbuy.boardpack.export import PACK_FILES
 from buildbuy.decision.registry import SUMMARY_KEYS
 from buildbuy.reports.state import atomic_write_text
 
 __all__ = [
     "FIGURE_COLUMNS",
+    "PACK_COLUMNS",
     "STATUSES",
     "SUMMARY_COLUMNS",
     "class_charts",
@@ -53,9 +56,12 @@ STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid")
 #: ``payback_months`` (of B against A, after tax; empty = never within the horizon),
 #: ``tco_a_usd`` / ``tco_b_usd`` (pre-tax cash cost over the horizon), ``horizon_months``
 FIGURE_COLUMNS: tuple[str, ...] = SUMMARY_KEYS
+#: board-pack columns of ``summary.csv`` -> file suffix (the file name, empty if none)
+PACK_COLUMNS: dict[str, str] = dict(PACK_FILES)
 #: columns of ``summary.csv``
 SUMMARY_COLUMNS: tuple[str, ...] = ("row", "learner_id", "learner_name", "safe_id", "scenario",
-                                    "status", *FIGURE_COLUMNS, "seconds", "reason")
+                                    "status", *FIGURE_COLUMNS, *PACK_COLUMNS, "seconds",
+                                    "reason")
 _DONE = ("ok", "skipped")
 #: learner strings longer than this are cut on the page (whole in the title attribute)
 MAX_CELL_CHARS = 60
@@ -168,6 +174,20 @@ def _text(value: Any) -> str:
             f"{html.escape(text[:MAX_CELL_CHARS - 1])}\u2026</span>")
 
 
+#: link text of each board-pack file in the report column
+_PACK_LINK_TEXT: dict[str, str] = {"memo_pdf": "memo PDF", "deck_pptx": "deck"}
+
+
+def _pack_links(row: Mapping[str, Any], sid: str) -> str:
+    """Links to the learner's board-pack files named in ``row`` (none if it has none).
+
+    The file name is the safe id and the pack's suffix, never the learner's text.
+    """
+    links = [f'<a href="{html.escape(sid + suffix)}">{_PACK_LINK_TEXT[col]}</a>'
+             for col, suffix in PACK_COLUMNS.items() if row.get(col)]
+    return "".join(f" · {a}" for a in links)
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;font-size:0.9rem;max-width:100%}th,td{border:1px solid #ddd;
@@ -234,7 +254,7 @@ def render_index(rows: Sequence[Mapping[str, Any]], *, out_dir: Path | None = No
         sid = str(r.get("safe_id") or "")
         link = ""
         if status in _DONE and sid:
-            link = f'<a href="{esc(sid)}.html">report</a>'
+            link = f'<a href="{esc(sid)}.html">report</a>' + _pack_links(r, sid)
         elif status == "failed" and sid and (out_dir is None or (out_dir / f"{sid}.ipynb")
                                              .is_file()):
             link = f'<a href="{esc(sid)}.ipynb">partial notebook</a>'
