@@ -186,3 +186,22 @@ def test_committed_solutions_are_executed_and_pass() -> None:
         recs = _records(nb)
         assert recs and {r["status"] for r in recs} == {"correct"}
         assert "papermill" not in nb.metadata  # scrubbed: no timestamps
+
+
+def test_step_5_quota_month_counts_a_combined_limit() -> None:
+    """OpenAI publishes one combined tokens-per-minute limit and no input or output limit:
+    the solution's step 5 formula must see it. gpt-4o's top tier allows 30M tokens/min.
+    The retailer at 5e11 tokens a month (peak 2.15x, growth 60% a year) peaks at
+    5e11 x 2.15 / 43,800 min = 2.45e7 tokens/min in month 1, x 1.6^(5/12) = 2.98e7 in
+    month 6 (under) and x 1.6^(6/12) = 3.10e7 in month 7 (over): month 7."""
+    import numpy as np
+
+    S = scenarios.load("retail_search", api_model="gpt-4o", monthly_tokens=5e11)
+    stages = questions.pipeline_inputs(S)
+    assert stages["api_total_tokens_per_minute"] == 30e6
+    assert np.isinf(stages["api_input_tokens_per_minute"])
+    months = np.arange(1, S.horizon_months + 1)
+    volume = S.monthly_tokens * (1 + S.annual_growth) ** ((months - 1) / 12)
+    peak_per_minute = S.peak_to_average * volume / questions.SECONDS_PER_MONTH * 60
+    over = np.flatnonzero(peak_per_minute > stages["api_total_tokens_per_minute"])
+    assert float(months[over[0]]) == questions.get("ex1_api_quota_month").expected(S) == 7.0

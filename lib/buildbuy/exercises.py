@@ -48,7 +48,7 @@ import nbformat
 from buildbuy import grading
 from buildbuy._validate import bad
 from buildbuy.grading import GradeRow, grade, summary_text
-from buildbuy.paths import REPO_ROOT
+from buildbuy.paths import EXERCISES_DIR, REPO_ROOT
 
 __all__ = [
     "EXERCISES_DIR",
@@ -63,7 +63,6 @@ __all__ = [
 ]
 
 SOLUTIONS_DIR: Path = REPO_ROOT / "solutions"
-EXERCISES_DIR: Path = REPO_ROOT / "exercises"
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 PLACEHOLDER_MD = "*Your answer here.*"

@@ -142,7 +142,8 @@ SECONDS_PER_MONTH: float = 730.0 * 3600.0
 def pipeline_inputs(s: Any) -> dict[str, float]:
     """The pipeline-stage fields of scenario ``s``, plus Scenario A's rate limits.
 
-    ``api_input_tokens_per_minute`` and ``api_output_tokens_per_minute`` are the top
+    ``api_input_tokens_per_minute``, ``api_output_tokens_per_minute`` and
+    ``api_total_tokens_per_minute`` (a combined limit, as OpenAI publishes) are the top
     rate-limit tier's limits for ``api_model`` (or the negotiated ``api_tokens_per_minute``)
     from :func:`buildbuy.api_limits.quota_context`; ``inf`` where none is published.
     """
@@ -153,6 +154,7 @@ def pipeline_inputs(s: Any) -> dict[str, float]:
     top = tiers[-1] if tiers else None
     out["api_input_tokens_per_minute"] = top.input_tokens_per_minute if top else float("inf")
     out["api_output_tokens_per_minute"] = top.output_tokens_per_minute if top else float("inf")
+    out["api_total_tokens_per_minute"] = top.total_tokens_per_minute if top else float("inf")
     return out
 
 
@@ -233,8 +235,9 @@ def usd_per_1k_output_tokens(s: Any) -> float:
 
 def api_quota_month(s: Any) -> float | None:
     """First month (1..horizon) whose peak demand exceeds the API's top rate-limit tier:
-    uncached input tokens per minute against the input limit, or output tokens against
-    the output limit (:func:`buildbuy.api_limits.quota_plan`); ``None`` if never."""
+    uncached input tokens per minute against the input limit, output tokens against the
+    output limit, or all tokens against a combined limit
+    (:func:`buildbuy.api_limits.quota_plan`); ``None`` if never."""
     from buildbuy import api_limits
 
     plan = api_limits.quota_plan(s)

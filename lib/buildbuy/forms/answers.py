@@ -230,7 +230,7 @@ def write_submission(folder: str | Path, exercise: str, scenario: Any) -> Path:
     """
     import nbformat
 
-    from buildbuy.exercises import EXERCISES_DIR
+    from buildbuy.paths import EXERCISES_DIR
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
