@@ -71,7 +71,9 @@ def _cell(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, float):
-        return "" if not math.isfinite(v) else repr(round(v, 6))
+        if not math.isfinite(v):
+            return ""
+        return str(int(v)) if v.is_integer() else repr(round(v, 6))  # 36, not 36.0
     return str(v)
 
 
