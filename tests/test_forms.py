@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,23 +27,13 @@ PERSONAS = scenarios.persona_names()
 
 
 def _memo_fields(S: Any) -> dict[str, Any]:
-    """A memo that passes the checker: every section, figures quoted by key."""
+    """A memo that passes the checker and the rubric: the record's own draft, typed into
+    the form field by field (every section, kill criteria, the quality assumption, the ask
+    with its amount and decision date)."""
     from buildbuy import memo
 
-    figures = memo.memo_figures(S)
-    rec = questions.record(S).comparison.recommendation
-    return {
-        "title": f"{S.title}: the build-or-buy decision",
-        "problem": "We serve {monthly_tokens} a month, growing {annual_growth} a year.",
-        "strategy": rec,
-        "rationale": {"tco": "Self-hosting costs {tco_b_usd} against {tco_a_usd}.",
-                      "ip": "A fine-tuned model and its data stay ours.",
-                      "time_to_market": "The API is live in {months_to_production_a}."},
-        "impact": "Cost NPV {npv_a_usd} on the API and {npv_b_usd} self-hosted.",
-        "risks": [["Volume grows slower", "size the fleet yearly"],
-                  ["Prices fall", "re-run the model every quarter"]],
-        "call_to_action": "Approve the strategy and its budget now; review in one quarter.",
-    } if figures else {}
+    f = memo.draft_fields(S)
+    return {**f, "risks": [list(p) for p in f["risks"]], "kill_criteria": f["kill_criteria"]}
 
 
 def _right(field: Any, S: Any) -> Any:
@@ -221,8 +212,14 @@ def test_an_incomplete_memo_gets_the_builders_message(tmp_path: Path) -> None:
     assert "<h2>Business problem</h2>" in memo_field.preview.value
     # the table lists the figures the text quotes, in order of first quote
     figs = memo_field.figures
-    quoted = ["monthly_tokens", "annual_growth", "tco_b_usd", "tco_a_usd",
-              "months_to_production_a", "npv_a_usd", "npv_b_usd"]
+    f = _memo_fields(form.scenario)
+    texts = [f["title"], f["problem"], *f["rationale"].values(), f["impact"],
+             *(t for pair in f["risks"] for t in pair), *f["kill_criteria"], f["quality"],
+             f["call_to_action"]]
+    quoted: list[str] = []
+    for text in texts:
+        quoted += [k for k in re.findall(r"\{(\w+)\}", text) if k in figs and k not in quoted]
+    assert len(quoted) >= 5
     rows = [ln for ln in memo_field.answer().markdown.splitlines() if ln.startswith("| ")]
     assert rows[1:] == [f"| {figs[k].label} | {figs[k].text} |" for k in quoted]
 

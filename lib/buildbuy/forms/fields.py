@@ -227,6 +227,8 @@ class ChoiceField(Field):
 
 #: Empty risk rows offered by the memo form (blank rows are ignored).
 RISK_ROWS = 4
+#: kill-criteria rows of the memo form (the rubric asks for the widest drivers)
+KILL_ROWS = 3
 _QUOTED = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -265,8 +267,12 @@ class MemoField(Field):
         self.risks = [(w.Text(placeholder=f"Risk {i + 1}", layout=w.Layout(width="48%")),
                        w.Text(placeholder="its mitigation", layout=w.Layout(width="48%")))
                       for i in range(RISK_ROWS)]
+        self.kill = [w.Text(placeholder=f"Kill criterion {i + 1}: stop or switch if <driver> "
+                            "passes <value>", layout=_WIDE) for i in range(KILL_ROWS)]
+        self.quality = area("Quality assumption: how good the self-hosted model is against "
+                            "the API's, and how you know", 2)
         self.call_to_action = area("Call to action: what the board approves, the amount, by "
-                                   "when")
+                                   "when (a date)")
         self.preview = w.HTML(layout=_WIDE)
         rows = "".join(f"<tr><td><code>{{{html.escape(f.key)}}}</code></td>"
                        f"<td>{html.escape(f.label)}</td><td>{html.escape(f.text)}</td></tr>"
@@ -286,6 +292,8 @@ class MemoField(Field):
             *self.rationale.values(), self.impact,
             label("<b>Risks and mitigations</b> (one per row)"),
             *[w.HBox(list(pair), layout=_WIDE) for pair in self.risks],
+            label("<b>Kill criteria</b> (one per widest tornado driver: the value at which "
+                  "you would stop or switch)"), *self.kill, self.quality,
             self.call_to_action, w.HBox([self.check_button]), self.status, self.preview]
 
     def _fields(self) -> dict[str, Any]:
@@ -297,13 +305,16 @@ class MemoField(Field):
             "risks": [[r.value, m.value] for r, m in self.risks
                       if r.value.strip() or m.value.strip()],
             "call_to_action": self.call_to_action.value,
+            "kill_criteria": [k.value for k in self.kill if k.value.strip()],
+            "quality": self.quality.value,
         }
 
     def stored(self) -> Any:
         fields = self._fields()
         texts = [fields["title"], fields["problem"], fields["impact"],
                  fields["call_to_action"], *fields["rationale"].values(),
-                 *(t for pair in fields["risks"] for t in pair)]
+                 *(t for pair in fields["risks"] for t in pair), *fields["kill_criteria"],
+                 fields["quality"]]
         if fields["strategy"] is None and not any(t.strip() for t in texts):
             return None
         return fields
@@ -324,6 +335,10 @@ class MemoField(Field):
             ok = isinstance(pair, (list, tuple)) and len(pair) == 2
             r.value, m.value = (str(pair[0]), str(pair[1])) if ok else ("", "")
         self.call_to_action.value = str(value.get("call_to_action") or "")
+        kill = value.get("kill_criteria") if isinstance(value.get("kill_criteria"), list) else []
+        for box, text in zip(self.kill, [*kill, *[""] * KILL_ROWS], strict=False):
+            box.value = str(text)
+        self.quality.value = str(value.get("quality") or "")
 
     def answer(self) -> Any:
         from buildbuy import memo
@@ -337,13 +352,14 @@ class MemoField(Field):
         quoted = []  # the table: the figures the text quotes, in reading order
         for text in [fields["title"], fields["problem"], *fields["rationale"].values(),
                      fields["impact"], *(t for pair in fields["risks"] for t in pair),
-                     fields["call_to_action"]]:
+                     *fields["kill_criteria"], fields["quality"], fields["call_to_action"]]:
             quoted += [k for k in _QUOTED.findall(text) if k in self.figures and k not in quoted]
         built = memo.build_memo(
             title=fields["title"], problem=fields["problem"], strategy=fields["strategy"],
             rationale=fields["rationale"], impact=fields["impact"],
             risks=[tuple(p) for p in fields["risks"]], call_to_action=fields["call_to_action"],
-            figures=self.figures, table_keys=quoted)
+            figures=self.figures, table_keys=quoted,
+            kill_criteria=fields["kill_criteria"], quality=fields["quality"].strip() or None)
         self.preview.value = built.html
         return built
 

@@ -60,7 +60,7 @@ from buildbuy.memo.builder import (
     build_memo,
 )
 from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, nearest_figure, quoted_numbers
-from buildbuy.memo.draft import draft_memo, draft_prfaq, long_date
+from buildbuy.memo.draft import draft_fields, draft_memo, draft_prfaq, long_date
 from buildbuy.memo.facts import CONSTRAINT_KEY, GAP_KEYS, BoardFacts, board_facts
 from buildbuy.memo.kill import KillCriterion, flip_point
 from buildbuy.memo.prfaq import PRFAQ_SECTIONS, build_prfaq
@@ -95,6 +95,7 @@ __all__ = [
     "build_memo",
     "build_prfaq",
     "check_memo",
+    "draft_fields",
     "draft_memo",
     "draft_prfaq",
     "flip_point",

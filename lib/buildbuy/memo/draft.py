@@ -23,7 +23,7 @@ from buildbuy.memo.kill import KillCriterion
 from buildbuy.memo.prfaq import build_prfaq
 from buildbuy.memo.rubric import judge
 
-__all__ = ["TABLE_KEYS", "draft_memo", "draft_prfaq", "kill_sentence", "long_date"]
+__all__ = ["TABLE_KEYS", "draft_fields", "draft_memo", "draft_prfaq", "kill_sentence", "long_date"]
 
 #: Figures in the draft's Financial impact table, in order (``{p}``: the recommended path).
 TABLE_KEYS: tuple[str, ...] = (
@@ -183,21 +183,18 @@ def _rationale(f: BoardFacts) -> dict[str, str]:
     }
 
 
-def draft_memo(scenario: Any) -> Memo:
-    """A first-draft memo for ``scenario``: the record's recommendation, numbers filled in.
+def draft_fields(scenario: Any) -> dict[str, Any]:
+    """The text of :func:`draft_memo`, field by field: the keyword arguments of
+    :func:`~buildbuy.memo.build_memo` except ``figures`` and ``table_keys`` (what a learner
+    filling the no-code memo form would type for a draft that passes).
 
     ``scenario`` is a persona name, a :class:`~buildbuy.scenarios.Scenario`, its
     :class:`~buildbuy.decision.Decision` or its :class:`~buildbuy.memo.BoardFacts`.
-
-    Raises
-    ------
-    ValueError
-        If the draft fails :func:`check_memo` or :func:`judge`.
     """
     f = _facts(scenario)
     s = f.scenario
     t = _common(f)
-    m = build_memo(
+    return dict(
         title=f"{s.title}: build or buy?",
         problem=(f"{s.description} It handles {{monthly_tokens}} a month today, growing "
                  "{annual_growth} a year. Value created on the API's model: "
@@ -210,12 +207,25 @@ def draft_memo(scenario: Any) -> Memo:
                ("The model drifts or the vendor changes it",
                 "monitor drift monthly and budget retraining (lesson 2, drift lines)"),
                ("Key people leave", "document the serving stack and cross-train two people")],
-        kill_criteria=t["kills"],
+        kill_criteria=list(t["kills"]),
         quality=t["quality"],
         call_to_action=t["ask"],
-        figures=f.figures,
-        table_keys=f.table_keys(TABLE_KEYS),
     )
+
+
+def draft_memo(scenario: Any) -> Memo:
+    """A first-draft memo for ``scenario``: the record's recommendation, numbers filled in.
+
+    ``scenario`` is a persona name, a :class:`~buildbuy.scenarios.Scenario`, its
+    :class:`~buildbuy.decision.Decision` or its :class:`~buildbuy.memo.BoardFacts`.
+
+    Raises
+    ------
+    ValueError
+        If the draft fails :func:`check_memo` or :func:`judge`.
+    """
+    f = _facts(scenario)
+    m = build_memo(**draft_fields(f), figures=f.figures, table_keys=f.table_keys(TABLE_KEYS))
     return _verified(m, f)
 
 
