@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from buildbuy import valuation
 from buildbuy.decision.figures import Figure
 from buildbuy.gpu_supply import months_to_production_b
 
@@ -187,9 +188,7 @@ def build_registry(d: Any) -> dict[str, Figure]:
 
     # ---- valuation
     v = d.valuation
-    names = {"dcf_horizon": "DCF over the horizon", "dcf_terminal": "DCF with terminal value",
-             "ev_ebitda": "EV/EBITDA multiple", "ev_ebit": "EV/EBIT multiple",
-             "pe": "P/E multiple"}
+    names = valuation.METHOD_LABELS
     for row in v.table.itertuples():
         add(Figure(f"valuation_{row.method}_usd",
                    f"Value of {_PATH.get(v.path, v.path)} over "
