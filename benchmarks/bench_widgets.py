@@ -28,7 +28,7 @@ def _panels() -> list[tuple[str, Callable[[], Any], str, list[Any]]]:
         ("decode_panel", lambda: widgets.decode_panel(s, batch=1), "batch", [4, 16]),
         ("unit_cost_panel", lambda: widgets.unit_cost_panel(s), "utilisation", [0.3, 0.7]),
         ("tco_panel", lambda: widgets.tco_panel(s), "monthly_tokens", [1e9, 1e10]),
-        ("board_panel", lambda: widgets.board_panel(s), "ev_ebitda_multiple", [12.0, 20.0]),
+        ("board_panel", lambda: widgets.board_panel(s), "discount_rate", [0.08, 0.12]),
         ("sla_panel", lambda: widgets.sla_panel(s), None, []),
     ]
 

@@ -185,23 +185,36 @@ def test_summary_counts_the_latest_result_per_question(bank: scenarios.Scenario)
                                              "not_answered": 1, "error": 0}
 
 
-def test_never_answers_for_a_payback_that_does_not_happen(hospital: scenarios.Scenario) -> None:
+def test_never_answers_for_a_crossover_that_does_not_happen(hospital: scenarios.Scenario
+                                                           ) -> None:
     tiny = hospital.replace(monthly_tokens=1e6)  # B's fixed costs are never recovered
-    assert questions.comparison(tiny).payback_months["simple"] is None
-    assert check("ex2_payback_months", "never", scenario=tiny).correct
-    assert check("ex2_payback_months", " Never ", scenario=tiny).correct
-    r = check("ex2_payback_months", 12.0, scenario=tiny)
+    assert questions.record(tiny).comparison.crossover_month is None
+    assert check("ex2_crossover_month", "never", scenario=tiny).correct
+    assert check("ex2_crossover_month", " Never ", scenario=tiny).correct
+    r = check("ex2_crossover_month", 12.0, scenario=tiny)
     assert r.status == "incorrect" and "Hint:" in r.message
 
 
-def test_payback_within_half_a_month(bank: scenarios.Scenario) -> None:
-    big = bank.replace(monthly_tokens=2e11)  # far above break-even: B pays back
-    p = questions.comparison(big).payback_months["simple"]
+def test_crossover_within_half_a_month(bank: scenarios.Scenario) -> None:
+    big = bank.replace(monthly_tokens=2e11)  # far above break-even: B catches up
+    p = questions.record(big).comparison.crossover_month
     assert p is not None
-    assert check("ex2_payback_months", p + 0.49, scenario=big).correct
-    assert check("ex2_payback_months", p + 0.51, scenario=big).status == "incorrect"
-    r = check("ex2_payback_months", "never", scenario=big)
+    assert check("ex2_crossover_month", p + 0.49, scenario=big).correct
+    assert check("ex2_crossover_month", p + 0.51, scenario=big).status == "incorrect"
+    r = check("ex2_crossover_month", "never", scenario=big)
     assert r.status == "incorrect" and "does happen" in r.message
+
+
+def test_expected_values_are_the_records_figures(bank: scenarios.Scenario) -> None:
+    """One number, one source: the checks expect exactly what the record prints."""
+    d = questions.record(bank)
+    for qid, key in (("ex2_tco_a_usd", "tco_a_usd"), ("ex2_tco_b_usd", "tco_b_usd"),
+                     ("ex2_crossover_month", "crossover_month"),
+                     ("p2_break_even_monthly_tokens", "break_even_monthly_tokens"),
+                     ("p2_discounted_crossover_month", "discounted_crossover_month")):
+        assert questions.get(qid).expected(bank) == d.figures[key].value, qid
+    assert questions.get("ex2_recommendation").expected(bank) == d.recommendation
+    assert questions.fleet(bank) == d.replica  # the same sizing, not another one
 
 
 def test_memo_question_checks_the_memo_against_the_model(bank: scenarios.Scenario) -> None:

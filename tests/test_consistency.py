@@ -1,11 +1,13 @@
 """Cross-module audit: every number the course prints, recomputed by hand.
 
-Each test rebuilds one figure of ``buildbuy.tco.compare`` for every persona from the
-raw inputs (the YAML persona, the CSV price tables, ``buildbuy.tps.size_fleet``) with a
-short independent calculation, never by calling the code under test: API fees month by
-month, the GPU fleet, rent, power, capex and resale, staff, NPV (against
-numpy-financial), payback and crossover (against the cumulative curves), the board view
-(capex in free cash flow, not EBITDA) and cost per 1k tokens (against ``buildbuy.costs``).
+Each test rebuilds one figure of ``buildbuy.tco.compare`` (and so of the decision record)
+for every persona from the raw inputs (the YAML persona, the CSV tables,
+``buildbuy.tps.size_fleet``) with a short independent calculation, never by calling the
+code under test: API fees month by month, the GPU fleet, rent, power, capex and resale,
+staff, NPV (against numpy-financial), crossover (against the cumulative curves), the value
+lines, tax and after-tax free cash flow (one straight-line schedule), the hybrid path, the
+terminal value and the sector multiples, and cost per 1k tokens (against
+``buildbuy.costs``).
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def test_gpu_count_follows_tps_and_peak(case) -> None:
     assert C.gpus_by_year == _hand_gpus_by_year(S)
 
 
-def test_people_and_opportunity(case) -> None:
+def test_people(case) -> None:
     S, C = case
     m = _months(S)
     for side in ("A", "B"):
@@ -126,9 +128,103 @@ def test_people_and_opportunity(case) -> None:
             fte = getattr(S, f"{role}_fte_{side.lower()}")
             want = fte * getattr(S, f"{role}_usd_per_year") / 12 * (m >= 1)
             np.testing.assert_allclose(_line(C, side, role), want, rtol=1e-12)
-        delay = S.months_to_production_a if side == "A" else S.months_to_production
-        want = S.opportunity_usd_per_month * ((m >= 1) & (m <= delay))
-        np.testing.assert_allclose(_line(C, side, "delayed_value"), want)
+    assert "opportunity" not in set(C.cashflows.category)  # value forgone is not cash
+
+
+# ------------------------------------------------------------------- the value side
+
+
+def _hand_value(S) -> dict[str, np.ndarray]:
+    m = _months(S)
+    per_month = _volume(S, m) / S.tokens_per_request * S.value_usd_per_request
+    live_a, live_b = m > S.months_to_production_a, m > S.months_to_production
+    a = per_month * live_a
+    b = per_month * S.quality_b_vs_a * live_b
+    h = np.where(live_b, b, a)  # the API bridges until B is live
+    return {"A": a, "B": b, "H": h}
+
+
+def test_value_lines_and_forgone_value(case) -> None:
+    S, C = case
+    hand = _hand_value(S)
+    for p in ("A", "B", "H"):
+        np.testing.assert_allclose(C.paths[p].value, hand[p], rtol=1e-12)
+    m = _months(S)
+    per_month = _volume(S, m) / S.tokens_per_request * S.value_usd_per_request
+    np.testing.assert_allclose(C.forgone_usd["B"], per_month * S.quality_b_vs_a
+                               * ((m >= 1) & (m <= S.months_to_production)), rtol=1e-12)
+    # value forgone + value earned = what the path's model would create if live from month 1
+    np.testing.assert_allclose(C.forgone_usd["A"] + C.paths["A"].value, per_month,
+                               rtol=1e-12)
+
+
+def test_hybrid_costs_are_b_plus_a_until_b_is_live(case) -> None:
+    S, C = case
+    m = _months(S)
+    bridge = (m <= S.months_to_production) & (S.months_to_production_a
+                                              < S.months_to_production)
+    cf = C.cashflows
+    running = {s: cf[(cf.scenario == s) & cf.category.isin(["opex", "people", "drift"])]
+               .groupby("month").usd.sum().reindex(m, fill_value=0.0).to_numpy()
+               for s in ("A", "B")}
+    np.testing.assert_allclose(C.paths["H"].costs, running["B"] + running["A"] * bridge,
+                               rtol=1e-12)
+    np.testing.assert_allclose(C.paths["H"].capex, C.paths["B"].capex)
+
+
+# ------------------------------------------------- tax and after-tax free cash flow
+
+
+def _hand_after_tax(S, C, p: str) -> dict[str, np.ndarray]:
+    """EBITDA, depreciation, EBIT, tax, FCF of path p, straight line to zero, by hand."""
+    m = _months(S)
+    r = C.paths[p]
+    value, costs_m, bought, sold = r.value, r.costs, r.capex, r.proceeds
+    life = S.depreciation_life_months
+    dep = np.zeros(m.size)
+    for t0, usd in enumerate(bought):
+        if usd > 0:
+            start = max(t0, 1)
+            stop = min(start + life, m.size)  # sold at the horizon: no charge after it
+            dep[start:stop] += usd / life
+    gain = np.zeros(m.size)
+    if S.hosting == "owned":
+        nbv_end = bought.sum() - dep.sum()
+        gain[-1] = sold[-1] - nbv_end
+    ebitda = value - costs_m
+    ebit = ebitda - dep + gain
+    tax = S.tax_rate * ebit
+    fcf = ebitda * (1 - S.tax_rate) + S.tax_rate * dep - bought + sold - S.tax_rate * gain
+    return {"ebitda": ebitda, "depreciation": dep, "gain": gain, "ebit": ebit, "tax": tax,
+            "fcf": fcf}
+
+
+def test_after_tax_fcf_and_npv_by_hand(case) -> None:
+    S, C = case
+    r_m = (1 + S.discount_rate) ** (1 / 12) - 1
+    for p in ("A", "B", "H"):
+        hand = _hand_after_tax(S, C, p)
+        for line, want in hand.items():
+            np.testing.assert_allclose(getattr(C.paths[p], line), want, rtol=1e-9,
+                                       atol=1e-6, err_msg=f"{p}:{line}")
+        assert C.npv_vs_status_quo_usd[p] == pytest.approx(npf.npv(r_m, hand["fcf"]),
+                                                           rel=1e-9)
+    assert C.npv_gap_usd == pytest.approx(C.npv_vs_status_quo_usd["B"]
+                                          - C.npv_vs_status_quo_usd["A"], rel=1e-12)
+    irr = C.irr_b_vs_a
+    if irr is not None:  # the annual IRR of the gap zeroes its NPV (numpy-financial)
+        gap = C.paths["B"].fcf - C.paths["A"].fcf
+        assert npf.npv((1 + irr) ** (1 / 12) - 1, gap) == pytest.approx(0, abs=1e-3)
+
+
+def test_tax_identity_without_capex() -> None:
+    """No hardware (cloud hosting): the after-tax gap is exactly (1 - t) x the pre-tax one."""
+    S = scenarios.load("hospital_notes")
+    assert S.hosting != "owned" and S.tax_rate > 0
+    after = tco.compare(S).npv_gap_usd
+    before = tco.compare(S.replace(tax_rate=0.0)).npv_gap_usd
+    assert after == pytest.approx((1 - S.tax_rate) * before, rel=1e-12)
+    assert before != pytest.approx(after)
 
 
 # ----------------------------------------------------------- totals, NPV, payback
@@ -142,7 +238,7 @@ def test_totals_and_npv_agree_with_numpy_financial(case) -> None:
         assert C.tco_usd[side] == pytest.approx(flows.sum(), rel=1e-12)
         assert C.cumulative[side].iloc[-1] == pytest.approx(flows.sum(), rel=1e-12)
         # numpy-financial: month 0 undiscounted, month t divided by (1 + r) ** t
-        assert C.npv_usd[side] == pytest.approx(npf.npv(r, flows.to_numpy()), rel=1e-12)
+        assert C.npv_cost_usd[side] == pytest.approx(npf.npv(r, flows.to_numpy()), rel=1e-12)
 
 
 def _hand_payback(savings: np.ndarray) -> float | None:
@@ -169,11 +265,11 @@ def test_crossover_and_payback_match_the_cumulative_curves(case) -> None:
         assert gap[k] < 0 <= gap[k + 1] and (gap[k + 1:] >= 0).all()
     r = (1 + S.discount_rate) ** (1 / 12) - 1
     disc = _hand_payback(savings / (1 + r) ** _months(S))
-    if disc is None:
-        assert C.payback_months["discounted"] is None
+    if disc is None or hand is None:
+        assert C.discounted_crossover_month is None
     else:
-        assert C.payback_months["discounted"] == pytest.approx(disc, rel=1e-12)
-        assert disc >= C.crossover_month  # discounting can only delay payback
+        assert C.discounted_crossover_month == pytest.approx(max(disc, hand), rel=1e-12)
+        assert C.discounted_crossover_month >= C.crossover_month
 
 
 def test_bank_crossover_by_hand() -> None:
@@ -193,24 +289,20 @@ def test_bank_crossover_by_hand() -> None:
 # ------------------------------------------------------------------- board view
 
 
-def test_board_capex_hits_fcf_not_ebitda(case) -> None:
-    _, C = case
-    cf = C.cashflows
-    years = _year_of(cf["month"].to_numpy()) + 1
-    for (side, year), row in C.board.set_index(["scenario", "year"]).iterrows():
-        rows = cf[(cf.scenario == side) & (years == year)]
-        running = rows[rows.category.isin(["opex", "people", "drift"])].usd.sum()
-        bought = rows[(rows.category == "capex") & (rows.usd > 0)].usd.sum()
-        sold = -rows[(rows.category == "capex") & (rows.usd < 0)].usd.sum()
-        assert row.ebitda_usd == pytest.approx(-running, rel=1e-12)
-        assert row.capex_usd == pytest.approx(bought, abs=1e-6)
-        assert row.fcf_usd == pytest.approx(-running - bought + sold, rel=1e-12)
-        assert row.ebit_usd == pytest.approx(-running - row.depreciation_usd
-                                             + row.disposal_gain_usd, rel=1e-12)
-    # over a horizon that ends in a sale, EBIT and FCF add up to the same total
-    for side in ("A", "B"):
-        b = C.board[C.board.scenario == side]
-        assert b.ebit_usd.sum() == pytest.approx(b.fcf_usd.sum(), rel=1e-9)
+def test_annual_view_capex_hits_fcf_not_ebitda(case) -> None:
+    S, C = case
+    years = _year_of(_months(S)) + 1
+    for row in C.annual.itertuples():
+        if row.path == "0":
+            assert row.fcf_usd == 0 and row.ebitda_usd == 0
+            continue
+        r = C.paths[row.path]
+        sel = years == row.year
+        assert row.ebitda_usd == pytest.approx((r.value - r.costs)[sel].sum(), rel=1e-12)
+        assert row.capex_usd == pytest.approx(r.capex[sel].sum(), abs=1e-6)
+        assert row.fcf_usd == pytest.approx(
+            (r.value - r.costs)[sel].sum() - row.tax_usd - row.capex_usd + row.proceeds_usd,
+            rel=1e-9, abs=1e-6)
 
 
 def test_bank_depreciation_and_disposal_by_hand() -> None:
@@ -220,36 +312,58 @@ def test_bank_depreciation_and_disposal_by_hand() -> None:
     per_server = S.server_usd * (1 + S.networking_uplift)        # $345,000
     per_month = per_server / S.depreciation_life_months          # $5,750 a server-month
     # year-1 servers depreciate from month 1; a top-up bought in month 12y+1 serves, and
-    # depreciates, from that month: 12 months in each year it is held
+    # depreciates, from that month: 12 months in each year it is held; to zero salvage
     held = np.maximum.accumulate(servers)
-    b = C.board[C.board.scenario == "B"].set_index("year")
+    b = C.annual[C.annual.path == "B"].set_index("year")
     np.testing.assert_allclose(b.depreciation_usd, held * 12 * per_month, rtol=1e-12)
     np.testing.assert_allclose(b.capex_usd, np.diff(held, prepend=0) * per_server)
     months_held = sum((servers[y] - (servers[y - 1] if y else 0)) * (36 - 12 * y)
                       for y in range(3))
     nbv = held[-1] * per_server - per_month * months_held
     # resold at the used-market value of each purchase's age
+    servers = held
     proceeds = sum((servers[y] - (servers[y - 1] if y else 0)) * per_server
                    * (1 - S.resale_decline_per_year) ** ((36 - 12 * y) / 12) for y in range(3))
-    assert b.loc[3, "disposal_proceeds_usd"] == pytest.approx(proceeds)
-    assert b.loc[3, "disposal_gain_usd"] == pytest.approx(proceeds - nbv)
-    assert b.loc[3, "net_book_value_usd"] == 0.0
+    assert b.loc[3, "proceeds_usd"] == pytest.approx(proceeds)
+    assert b.loc[3, "gain_usd"] == pytest.approx(proceeds - nbv)
+    assert b.loc[3, "nbv_usd"] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_enterprise_value_cash_view_is_the_npv_saving(case) -> None:
-    _, C = case
-    # opportunity cost counts as lost EBITDA in the EV by default, as in the NPVs
-    assert C.enterprise_value.npv_fcf_usd == pytest.approx(
-        C.npv_usd["A"] - C.npv_usd["B"], rel=1e-9)
-    a = C.board[(C.board.scenario == "A") & (C.board.year == 3)].iloc[0]
-    b = C.board[(C.board.scenario == "B") & (C.board.year == 3)].iloc[0]
-    assert C.enterprise_value.delta_ebitda_usd == pytest.approx(b.ebitda_usd - a.ebitda_usd)
-    ev = C.enterprise_value
-    # flagged for either reason board.enterprise_value gives: more hardware hidden from
-    # EBITDA, or a positive multiple against a negative discounted cash flow
-    assert ev.misleading == (
-        (ev.delta_ebitda_usd > 0 and ev.delta_capex_usd > 0)
-        or ev.ebitda_multiple_usd > 0 > ev.npv_fcf_usd)
+# ------------------------------------------------------------------- valuation
+
+
+def test_terminal_value_and_multiples_by_hand(case) -> None:
+    from buildbuy import valuation
+
+    S, C = case
+    for path in ("A", "B", "H"):
+        v = valuation.value_path(C, path, "0")
+        r = C.paths[path]
+        last = slice(-12, None)
+        d_ebitda = float((r.value - r.costs)[last].sum())
+        refresh = 0.0
+        if path != "A" and S.hosting == "owned":
+            servers = C.fleet_by_year["servers"].iloc[-1]
+            refresh = servers * S.server_usd * (1 + S.networking_uplift) / (
+                S.depreciation_life_months / 12)
+        fcf_ss = (1 - S.tax_rate) * (d_ebitda * (1 + S.terminal_growth) - refresh)
+        tv = fcf_ss / (S.discount_rate - S.terminal_growth)
+        pv_tv = tv / (1 + S.discount_rate) ** (S.horizon_months / 12)
+        r_m = (1 + S.discount_rate) ** (1 / 12) - 1
+        no_sale = r.fcf.copy()
+        no_sale[-1] -= r.proceeds[-1] - S.tax_rate * r.gain[-1]
+        assert v.terminal_value_usd == pytest.approx(pv_tv, rel=1e-9)
+        assert v.dcf_terminal_usd == pytest.approx(npf.npv(r_m, no_sale) + pv_tv, rel=1e-9)
+        assert v.dcf_horizon_usd == pytest.approx(C.npv_vs_status_quo_usd[path], rel=1e-12)
+        row = pd.read_csv(paths.data_dir() / "sector_multiples.csv").set_index(
+            "sector").loc[S.sector]
+        d_ebit = float((r.ebit - r.gain)[last].sum())
+        assert v.value("pe") == pytest.approx(d_ebit * (1 - S.tax_rate) * row.pe, rel=1e-9)
+        if row.valued_on == "equity":
+            assert v.value("ev_ebitda") is None and v.value("ev_ebit") is None
+        else:
+            assert v.value("ev_ebitda") == pytest.approx(d_ebitda * row.ev_ebitda, rel=1e-9)
+            assert v.value("ev_ebit") == pytest.approx(d_ebit * row.ev_ebit, rel=1e-9)
 
 
 # ------------------------------------------------------------- cost per 1k tokens
@@ -320,7 +434,7 @@ def test_owned_hourly_cost_from_the_scenario_fields() -> None:
     # power + colocation) against the levelised figure is a measured simplification.
     C = tco.compare(S)
     m = _months(S)
-    gpus = np.array(C.gpus_by_year)[_year_of(m)] * (m > S.months_to_production)
+    gpus = np.array(C.fleet_by_year["gpus"])[_year_of(m)] * (m > S.months_to_production)
     spent = sum(_line(C, "B", k).sum() for k in ("gpu_servers", "networking", "resale",
                                                   "power", "colocation"))
     tco_hourly = spent / (gpus.sum() * 730)
@@ -350,12 +464,16 @@ def test_bad_owned_scenario_field_is_named() -> None:
 # ------------------------------------------- break-even, tornado: the same model twice
 
 
-def _npv_gap(S) -> float:
+def _cost_npv_gap(S) -> float:
     C = tco.compare(S)
-    return C.npv_usd["B"] - C.npv_usd["A"]
+    return C.npv_cost_usd["B"] - C.npv_cost_usd["A"]
 
 
-def test_break_even_volume_equalises_the_npvs() -> None:
+def _npv_gap(S) -> float:
+    return tco.compare(S).npv_gap_usd
+
+
+def test_break_even_volume_equalises_the_cost_npvs() -> None:
     S = scenarios.load("bank_support")
     be = tco.compare(S).break_even_monthly_tokens
     assert 1e10 < be < S.monthly_tokens  # the bank starts above its break-even
@@ -363,9 +481,9 @@ def test_break_even_volume_equalises_the_npvs() -> None:
     # it B is dearer. Both costs are staircases (whole servers for B, whole provisioned
     # units for A above the top rate-limit tier), so the crossing can be a step, where the
     # gap jumps past zero instead of passing through it.
-    assert _npv_gap(S.replace(monthly_tokens=be)) < 1.0
-    assert _npv_gap(S.replace(monthly_tokens=be * (1 - 1e-6))) > -1.0
-    assert _npv_gap(S.replace(monthly_tokens=0.99 * be)) > 0
+    assert _cost_npv_gap(S.replace(monthly_tokens=be)) < 1.0
+    assert _cost_npv_gap(S.replace(monthly_tokens=be * (1 - 1e-6))) > -1.0
+    assert _cost_npv_gap(S.replace(monthly_tokens=0.99 * be)) > 0
 
 
 def test_tornado_agrees_with_the_scalar_model() -> None:
@@ -394,7 +512,9 @@ _UNIT_SUFFIXES = ("_usd", "_usd_per_mtok", "_usd_per_hour", "_tflops", "_gb", "_
 _COUNTS = {"batch", "context", "n_gpus", "tensor_parallel", "n_layers", "hidden_size",
            "n_heads", "n_kv_heads", "head_dim", "ffn_size", "ffn_matrices", "vocab_size",
            "max_context", "n_experts", "experts_per_token", "moe_ffn_size", "mla_kv_dim",
-           "tied_embeddings", "tokens_per_s", "num_requests", "hour", "usd_per_unit_month"}
+           "tied_embeddings", "tokens_per_s", "n_firms", "num_requests", "hour",
+           "usd_per_unit_month"}
+_RATIOS = {"ev_ebitda", "ev_ebit", "pe", "pbv"}  # valuation multiples: x, no unit
 
 
 def _tables() -> list:
@@ -418,7 +538,7 @@ def test_numeric_columns_carry_their_unit() -> None:
     for path in _tables():
         t = pd.read_csv(path)
         for col in t.select_dtypes("number").columns:
-            assert col in _COUNTS or col.endswith(_UNIT_SUFFIXES), (path.name, col)
+            assert col in _COUNTS | _RATIOS or col.endswith(_UNIT_SUFFIXES), (path.name, col)
 
 
 def test_every_persona_value_is_sourced() -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import brentq
 
-from buildbuy import paths, scenarios, tco, tps, widgets
+from buildbuy import api_limits, paths, scenarios, tco, tps, widgets
 
 PERSONAS = ("bank_support", "hospital_notes", "retail_search")
 SECONDS = 730.0 * 3600.0
@@ -248,7 +248,7 @@ def test_cloud_fleet_follows_the_load_hour_by_hour(persona: str, changes: dict) 
 
 def test_always_on_fleet_overstated_cloud_rent(case) -> None:
     S, C = case
-    from buildbuy.tco_compare import simplification_effects
+    from buildbuy.decision import simplification_effects
 
     row = simplification_effects(S).loc["cloud fleet always at peak size"]
     if S.hosting == "owned":
@@ -415,9 +415,24 @@ def test_sla_prices_downtime_with_the_persona_figure(case) -> None:
 
 
 def test_a_cheaper_api_that_cannot_carry_the_peak_is_not_bought() -> None:
-    # gpt-4o with a negotiated quota far below the hospital's peak and no provisioned offer
+    # gpt-4o with a negotiated quota far below the hospital's peak and no provisioned offer:
+    # the quota rule of buildbuy.constraints blocks A (and the hybrid, which bridges on the
+    # API), so the decision record does not buy although A is the cheaper path
+    from buildbuy.decision import decide
+
     S = scenarios.load("hospital_notes", api_model="gpt-4o", api_tokens_per_minute=1e3)
-    C = tco.compare(S)
-    assert C.npv_usd["A"] < C.npv_usd["B"]
-    assert C.recommendation == "hybrid"
-    assert any("not feasible at published terms" in r for r in C.reasons)
+    D = decide(S)
+    C = D.comparison
+    assert C.npv_cost_usd["A"] < C.npv_cost_usd["B"]
+    assert D.npv_vs_status_quo_usd["A"] > D.npv_vs_status_quo_usd["B"]
+    assert D.feasibility["A"] and "not feasible at published terms" in D.feasibility["A"][0]
+    assert D.feasibility["H"]                  # the hybrid sends its first months to the API
+    assert D.recommendation != "buy"
+    assert D.recommendation == ("build" if D.npv_vs_status_quo_usd["B"] > 0 else "neither")
+    assert any("not feasible at published terms" in r for r in D.reasons)
+    # a quota that only the grown traffic outgrows, after B is live, blocks A but not H
+    peak = api_limits.quota_plan(S).input_tokens_per_minute
+    late = scenarios.load("hospital_notes", api_model="gpt-4o",
+                          api_tokens_per_minute=float(peak[S.months_to_production + 2]))
+    f = decide(late).feasibility
+    assert f["A"] and not f["H"]

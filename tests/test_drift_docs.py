@@ -14,5 +14,7 @@ def test_drift_fields_are_complete_and_sourced() -> None:
                 "api_silent_changes_per_year", "api_silent_change_quality_points"}
     assert required <= set(DRIFT_FIELDS)
     for name, spec in DRIFT_FIELDS.items():
-        assert set(spec) == {"default", "unit", "allowed", "doc", "source"}, name
+        keys = {"default", "unit", "allowed", "doc", "source"}
+        assert keys <= set(spec) <= keys | {"why"}, name
+        assert "why" in spec or spec["allowed"].startswith("one of"), name  # a bound's reason
         assert spec["source"] and spec["doc"] and spec["allowed"], name

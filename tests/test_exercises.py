@@ -139,16 +139,10 @@ def test_cli_entry_point_and_usage_errors(tmp_path: Path) -> None:
 # --- solutions and exercises run under papermill ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def solution_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("solutions")
-    runs = {}
-    for persona in PERSONAS:
-        for name in NAMES:
-            dst = out / f"{persona}-{name}.ipynb"
-            runs[persona, name] = notebooks.execute(
-                exercises.SOLUTIONS_DIR / f"{name}.ipynb", dst,
-                parameters={"scenario": persona}, cwd=out, timeout_s=300)
-    return runs
+def solution_runs(notebook_run) -> dict:
+    """Each solution once per persona, shared with tests/test_figures_everywhere.py."""
+    return {(persona, name): notebook_run("solution", name, persona)
+            for persona in PERSONAS for name in NAMES}
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from buildbuy import memo
@@ -84,7 +82,8 @@ def test_built_memo_has_sections_in_order_and_quotes_figures() -> None:
     assert "B costs $845k against $1.23M for A." in md
     assert "B saves 31.5% and pays back in 14.2 months." in md
     assert "We recommend that we **build**: fine-tune an open model" in md
-    assert "a **hybrid**: start on the API" in _memo(strategy="hybrid").markdown
+    assert "a **hybrid**: launch on the API" in _memo(strategy="hybrid").markdown
+    assert "**neither**" in _memo(strategy="neither").markdown
     assert "| Payback | 14.2 months |" in md
     assert "| Crossover | never within the horizon |" in md
     assert "- **GPU prices fall.** Mitigation: lease, do not buy" in md
@@ -160,38 +159,31 @@ def test_figure_validation() -> None:
         check_memo(3, FIGS)  # type: ignore[arg-type]
 
 
-def test_figures_from_comparison_hand_computed() -> None:
-    scenario = SimpleNamespace(monthly_tokens=1e9, annual_growth=0.0, horizon_months=36,
-                               months_to_production_a=1, months_to_production=6)
-    cmp = SimpleNamespace(scenario=scenario, tco_usd={"A": 3.6e6, "B": 2.7e6},
-                          npv_usd={"A": 3.1e6, "B": 2.5e6}, crossover_month=11.5,
-                          payback_months={"simple": 12.25, "discounted": 13.0},
-                          break_even_monthly_tokens=7.5e8)
-    figs = memo.figures_from_comparison(cmp)
-    assert figs["tco_saving_usd"].value == pytest.approx(0.9e6)
-    assert figs["tco_saving_share"].value == pytest.approx(0.25)
-    assert figs["payback_months"].value == 12.25
-    # no growth: 36e9 tokens over the horizon, $3.6M / 36e6 thousand tokens = $0.10 per 1k
-    assert figs["usd_per_1k_tokens_a"].value == pytest.approx(0.10)
-    assert figs["usd_per_1k_tokens_b"].value == pytest.approx(0.075)
-    grown = SimpleNamespace(**{**vars(cmp), "scenario": SimpleNamespace(
-        monthly_tokens=1e9, annual_growth=0.44, horizon_months=24, months_to_production_a=1,
-        months_to_production=6)})
-    # 44% a year compounds monthly: 12 months at 1.0..1.44^(11/12) then 12 more, x 1.44
-    g = 1.44 ** (1 / 12)
-    tokens = 1e9 * sum(g**m for m in range(24))
-    assert memo.figures_from_comparison(grown)["usd_per_1k_tokens_a"].value == pytest.approx(
-        3.6e6 / tokens * 1e3)
-    assert tokens == pytest.approx(1e9 * (g**24 - 1) / (g - 1))
-
-
 @pytest.mark.parametrize("persona", ["bank_support", "hospital_notes", "retail_search"])
 def test_draft_memo_follows_the_model_and_passes_its_own_check(persona: str) -> None:
-    from buildbuy import scenarios, tco
-    from buildbuy.memo import draft_memo, figures_from_comparison
+    from buildbuy import scenarios
+    from buildbuy.decision import decide
+    from buildbuy.memo import draft_memo
 
-    c = tco.compare(scenarios.load(persona))
-    m = draft_memo(c)
-    assert m.strategy == c.recommendation
-    assert check_memo(m, figures_from_comparison(c)).ok
-    assert draft_memo(persona).markdown == m.markdown   # name, scenario or comparison alike
+    d = decide(scenarios.load(persona))
+    m = draft_memo(d)
+    assert m.strategy == d.recommendation
+    assert check_memo(m, d.figures).ok
+    assert draft_memo(persona).markdown == m.markdown   # name, scenario or record alike
+    assert memo.memo_figures(scenarios.load(persona)) is d.figures  # the record's registry
+
+
+def test_draft_memo_says_neither_when_nothing_creates_value() -> None:
+    from buildbuy import scenarios
+    from buildbuy.memo import draft_memo
+
+    m = draft_memo(scenarios.load("hospital_notes", value_usd_per_request=0.0))
+    assert m.strategy == "neither" and "**neither**" in m.markdown
+
+
+def test_per_request_prices_are_read_as_their_own_unit() -> None:
+    figs = [Figure("v", "Value", 0.48, "usd_per_request"), Figure("c", "Cost", 0.48, "usd")]
+    got = {q.text: q.unit for q in memo.quoted_numbers("worth $0.480 per request, $0.48")}
+    assert got == {"$0.480 per request": "usd_per_request", "$0.48": "usd"}
+    assert check_memo("## Business problem\nworth $0.480 per request", figs).matched == (
+        ("$0.480 per request", "v"),)

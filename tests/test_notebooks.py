@@ -103,19 +103,9 @@ RUNS = [(lesson, persona) for lesson in LESSONS for persona in scenarios.persona
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Any]:
-    """Lazily run each (notebook, persona) once; later tests reuse the result."""
-    out_dir = tmp_path_factory.mktemp("executed")
-    cache: dict[tuple[str, str], Any] = {}
-
-    def run(lesson: Path, persona: str) -> Any:
-        key = (lesson.name, persona)
-        if key not in cache:
-            dst = out_dir / f"{lesson.stem}-{persona}.ipynb"
-            cache[key] = notebooks.execute(lesson, dst, {"scenario": persona, "overrides": {}})
-        return cache[key]
-
-    return run  # type: ignore[return-value]
+def executed(notebook_run: Any) -> Any:
+    """Each (lesson, persona) once per session (shared with tests/test_figures_everywhere)."""
+    return lambda lesson, persona: notebook_run("lesson", lesson.stem, persona)
 
 
 @pytest.mark.slow

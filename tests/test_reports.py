@@ -173,11 +173,11 @@ def _rows() -> list[dict]:
     return [
         {**base, "row": 2, "learner_id": "../../x", "learner_name": "<script>alert(1)</script>",
          "safe_id": safe_id("../../x"), "scenario": "bank_support", "status": "ok",
-         "recommendation": "build", "payback_months": 20.5, "savings_3y_usd": 1.5e6,
+         "recommendation": "build", "payback_months": 20.5, "npv_gap_usd": 1.5e6,
          "tco_a_usd": 6e6, "tco_b_usd": 4.5e6, "seconds": 3.2, "reason": ""},
         {**base, "row": 3, "learner_id": "b", "learner_name": "B", "safe_id": safe_id("b"),
          "scenario": "retail_search", "status": "skipped", "recommendation": "buy",
-         "payback_months": None, "savings_3y_usd": -2e5, "seconds": 0.0, "reason": ""},
+         "payback_months": None, "npv_gap_usd": -2e5, "seconds": 0.0, "reason": ""},
         {**base, "row": 4, "learner_id": "<img src=x onerror=alert(2)>", "learner_name": "",
          "safe_id": "", "scenario": "nope", "status": "invalid",
          "reason": "scenario='<b>nope</b>' is invalid", "seconds": 0.0},
@@ -212,7 +212,7 @@ def test_summary_csv_has_one_row_per_roster_row(tmp_path: Path) -> None:
     assert list(got[0]) == list(index.SUMMARY_COLUMNS)
     assert [r["status"] for r in got] == ["ok", "skipped", "invalid"]
     assert got[0]["learner_name"] == "<script>alert(1)</script>"  # CSV keeps the raw text
-    assert got[1]["payback_months"] == "" and float(got[0]["savings_3y_usd"]) == 1.5e6
+    assert got[1]["payback_months"] == "" and float(got[0]["npv_gap_usd"]) == 1.5e6
 
 
 # --------------------------------------------------------------------------- CLI, exit 2
@@ -239,8 +239,13 @@ def test_template_emits_every_figure_column() -> None:
     tagged = [c for c in nb["cells"] if render.HIDDEN_TAG in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
     src = "".join(tagged[0]["source"])
-    for col in index.FIGURE_COLUMNS:
-        assert f'"{col}"' in src
+    # the cell hands over the record's own summary: every summary.csv figure column
+    assert "summary_figures(D)" in src
+    from buildbuy import scenarios
+    from buildbuy.decision import decide, summary_figures
+
+    assert set(summary_figures(decide(scenarios.load("hospital_notes")))) == set(
+        index.FIGURE_COLUMNS)
     params = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
     assert len(params) == 1
     for name in ("scenario", "overrides", "learner_id", "learner_name"):

@@ -39,7 +39,7 @@ print("tokens", S.monthly_tokens)
 TINY_FIGURES = '''
 display({"application/vnd.buildbuy.figures+json": {
     "recommendation": "buy" if S.monthly_tokens < 2e10 else "build",
-    "payback_months": None, "savings_3y_usd": -S.monthly_tokens / 1e3,
+    "payback_months": None, "npv_gap_usd": -S.monthly_tokens / 1e3,
     "tco_a_usd": S.monthly_tokens / 1e2, "tco_b_usd": 1e6, "npv_a_usd": 1.0,
     "npv_b_usd": 2.0}}, raw=True)
 '''

@@ -67,9 +67,9 @@ def test_small_roster_produces_expected_files_and_summary(real_run: dict) -> Non
     assert "did you mean 'bank_support'" in rows[2]["reason"]
     assert "horizon_months=-3 is invalid" in rows[3]["reason"]
     for r in rows[:2]:
-        assert r["recommendation"] in {"build", "buy", "hybrid"}
-        assert float(r["tco_a_usd"]) > 0 and float(r["npv_b_usd"]) > 0
-    assert rows[1]["savings_3y_usd"] == ""  # a 24-month horizon has no 3-year savings
+        assert r["recommendation"] in {"build", "buy", "hybrid", "neither"}
+        assert float(r["tco_a_usd"]) > 0 and r["npv_gap_usd"] != ""
+    assert rows[1]["horizon_months"] == "24.0"  # each row says which horizon its figures span
     html = (out / f"{s_ana}.html").read_text()
     assert html.rstrip().endswith("</html>")
     assert "scenarios.load(" not in html  # inputs hidden
@@ -78,13 +78,15 @@ def test_small_roster_produces_expected_files_and_summary(real_run: dict) -> Non
 
 
 def test_figures_in_summary_match_the_library(real_run: dict) -> None:
-    from buildbuy import scenarios, tco
+    from buildbuy import scenarios
+    from buildbuy.decision import decide
 
-    C = tco.compare(scenarios.load("retail_search", horizon_months=24))
+    D = decide(scenarios.load("retail_search", horizon_months=24))
     row = _summary(real_run["out"])[1]
-    assert float(row["tco_a_usd"]) == pytest.approx(C.tco_usd["A"], rel=1e-9)
-    assert float(row["npv_b_usd"]) == pytest.approx(C.npv_usd["B"], rel=1e-9)
-    assert row["recommendation"] == C.recommendation
+    assert float(row["tco_a_usd"]) == pytest.approx(D.figures["tco_a_usd"].value, rel=1e-9)
+    assert float(row["npv_b_usd"]) == pytest.approx(D.npv_vs_status_quo_usd["B"], rel=1e-6)
+    assert float(row["npv_gap_usd"]) == pytest.approx(D.npv_gap_usd, rel=1e-6)
+    assert row["recommendation"] == D.recommendation
 
 
 def test_hostile_names_and_ids_are_neutralised(real_run: dict) -> None:

@@ -70,19 +70,27 @@ def test_csv_strings_are_coerced() -> None:
 
 
 @pytest.mark.parametrize(("field", "value", "allowed"), [
-    ("monthly_tokens", -1.0, ">= 0"),
+    ("monthly_tokens", -1.0, "> 0"),
+    ("monthly_tokens", 0.0, "> 0"),
+    ("monthly_tokens", 1e20, "<= 1e+15"),
+    ("horizon_months", 1000, "<= 120"),
+    ("discount_rate", 5.0, "<= 1"),
+    ("tax_rate", 0.9, "<= 0.6"),
+    ("quality_b_vs_a", 2.0, "<= 1.5"),
+    ("value_usd_per_request", -0.1, ">= 0"),
+    ("sector", "banks", "one of"),
+    ("data_residency", "eu", "one of"),
     ("monthly_tokens", "lots", "a finite number"),
     ("output_token_share", 1.5, "<= 1"),
     ("output_token_share", -0.1, ">= 0"),
     ("cached_input_share", 2, "<= 1"),
     ("horizon_months", 0, ">= 1"),
     ("horizon_months", 12.5, "whole number"),
-    ("discount_rate", -1.0, "> -1"),
-    ("discount_rate", -1.5, "> -1"),
+    ("discount_rate", -0.01, ">= 0"),
     ("hosting", "on_prem", "one of"),
     ("pue", 0.9, ">= 1"),
     ("annual_growth", float("nan"), "finite"),
-    ("api_price_decline", 1.0, "< 1"),
+    ("api_price_decline", 1.0, "<= 0.999"),
     ("monthly_tokens", True, "a finite number"),
 ])
 def test_bad_values_name_field_value_and_allowed(field: str, value: object,
@@ -183,3 +191,46 @@ def test_cloud_hosting_needs_a_gpu_price() -> None:
         from_dict({"gpu": "A100-40GB", "hosting": "cloud_reserved"})
     S = from_dict({"gpu": "A100-40GB", "hosting": "cloud_reserved", "gpu_usd_per_hour": 1.5})
     assert S.gpu_usd_per_hour == 1.5
+
+
+def test_every_numeric_field_has_a_plausible_range_with_a_reason() -> None:
+    """Issue 16: each number is bounded below and above, and says why."""
+    for name, f in scenarios.FIELDS.items():
+        if f.type is str:
+            continue
+        assert f.check is not None, name
+        assert not f.check(1e300) and not f.check(-1e300), f"{name} has no upper/lower bound"
+        assert f.why, f"{name} gives no reason for its range"
+        assert f.default is None or f.check(f.default), name
+
+
+def test_every_operations_field_is_in_the_schema_with_a_reason() -> None:
+    """Issue 16 item 1 for the operations fields of issue 12: each is a schema field (so the
+    range test above covers it), and each number says why its range ends where it does."""
+    from buildbuy.ops_fields import OPS_FIELDS
+
+    for name, spec in OPS_FIELDS.items():
+        f = scenarios.FIELDS[name]
+        if f.type is str:
+            assert f.options or name == "load_profile", name
+            continue
+        assert spec["range"][0] is not None and spec["range"][1] is not None, name
+        assert f.why == spec["why"] and len(f.why) > 20, name
+
+
+@pytest.mark.parametrize("value", [0, 0.0, "0"])
+def test_zero_volume_is_refused_at_load_naming_the_field(value: object) -> None:
+    with pytest.raises(ScenarioError, match=r"monthly_tokens=.* is invalid: must be a finite "
+                                            r"number > 0"):
+        scenarios.load("bank_support", monthly_tokens=value)
+
+
+def test_a_zero_volume_roster_row_is_marked_invalid(tmp_path) -> None:
+    from buildbuy.reports.roster import read_roster
+
+    path = tmp_path / "roster.csv"
+    path.write_text("learner_id,learner_name,scenario,monthly_tokens\n"
+                    "a,Ann,bank_support,0\nb,Bob,bank_support,5e9\n")
+    rows = read_roster(path)
+    assert not rows[0].valid and "monthly_tokens" in rows[0].reason
+    assert rows[1].valid

@@ -8,7 +8,7 @@ from scipy import stats
 
 from buildbuy import scenarios, uncertainty
 from buildbuy.scenarios import ROLES
-from buildbuy.tco_compare import compare
+from buildbuy.tco import compare
 from buildbuy.uncertainty import Driver, grid, monte_carlo, pert_ppf, tornado, triangular_ppf
 
 
@@ -18,8 +18,14 @@ def bank():
 
 
 def _npv_diff(S) -> float:
+    """The cost view: pre-tax cash-cost NPV of B minus A."""
     C = compare(S)
-    return C.npv_usd["B"] - C.npv_usd["A"]
+    return C.npv_cost_usd["B"] - C.npv_cost_usd["A"]
+
+
+def _npv_gap(S) -> float:
+    """The decision: after-tax NPV of B minus A, value included (the record's figure)."""
+    return compare(S).npv_gap_usd
 
 
 def test_triangular_ppf_matches_scipy() -> None:
@@ -49,20 +55,20 @@ def test_tornado_rows_match_direct_recomputation(bank) -> None:
     t = tornado(bank)
     assert len(t) >= 8
     assert t.swing.is_monotonic_decreasing
-    assert t.base_metric.iloc[0] == pytest.approx(_npv_diff(bank), rel=1e-9)
+    assert t.base_metric.iloc[0] == pytest.approx(_npv_gap(bank), rel=1e-9)
     row = t.set_index("driver").loc["server_usd"]
-    assert row.metric_high == pytest.approx(_npv_diff(bank.replace(server_usd=400_000.0)),
+    assert row.metric_high == pytest.approx(_npv_gap(bank.replace(server_usd=400_000.0)),
                                             rel=1e-9)
     row = t.set_index("driver").loc["discount_rate"]
-    assert row.metric_low == pytest.approx(_npv_diff(bank.replace(discount_rate=0.08)),
+    assert row.metric_low == pytest.approx(_npv_gap(bank.replace(discount_rate=0.08)),
                                            rel=1e-9)
     row = t.set_index("driver").loc["months_to_production"]  # whole number: via replace
     assert (row.low, row.high) == (3, 9)
-    assert row.metric_high == pytest.approx(_npv_diff(bank.replace(months_to_production=9)),
+    assert row.metric_high == pytest.approx(_npv_gap(bank.replace(months_to_production=9)),
                                             rel=1e-9)
     row = t.set_index("driver").loc["staff_fte_b_scale"]
     fewer = {f"{r}_fte_b": getattr(bank, f"{r}_fte_b") * 0.5 for r in ROLES}
-    assert row.metric_low == pytest.approx(_npv_diff(bank.replace(**fewer)), rel=1e-9)
+    assert row.metric_low == pytest.approx(_npv_gap(bank.replace(**fewer)), rel=1e-9)
 
 
 def test_tornado_tco_metric_and_custom_driver(bank) -> None:
@@ -83,12 +89,15 @@ def test_grid_cells_match_compare() -> None:
     S = scenarios.load("retail_search")
     g = grid(S, "monthly_tokens", [1e10, 8e10], "api_price_scale", [0.5, 1.0])
     assert g.shape == (2, 2)
-    assert g.loc[1.0, 8e10] == pytest.approx(_npv_diff(S.replace(monthly_tokens=8e10)),
+    assert g.loc[1.0, 8e10] == pytest.approx(_npv_gap(S.replace(monthly_tokens=8e10)),
                                              rel=1e-9)
     # half the API price: the persona's discount applied to half the list price
     assert g.loc[0.5, 1e10] == pytest.approx(
-        _npv_diff(S.replace(monthly_tokens=1e10, api_discount=1 - 0.5 * (1 - S.api_discount))),
+        _npv_gap(S.replace(monthly_tokens=1e10, api_discount=1 - 0.5 * (1 - S.api_discount))),
         rel=1e-9)
+    cost = grid(S, "monthly_tokens", [1e10], "api_price_scale", [1.0], metric="npv_diff")
+    assert cost.iloc[0, 0] == pytest.approx(_npv_diff(S.replace(monthly_tokens=1e10)),
+                                            rel=1e-9)
 
 
 def test_grid_and_tornado_bad_input(bank) -> None:
@@ -118,12 +127,25 @@ def test_monte_carlo_draw_equals_deterministic_recomputation(bank) -> None:
     row = mc.draws.iloc[1]
     T = bank.replace(server_usd=float(row.server_usd), pue=float(row.pue))
     assert row.npv_diff == pytest.approx(_npv_diff(T), rel=1e-9)
+    assert row.npv_gap == pytest.approx(_npv_gap(T), rel=1e-9)
+    assert row.npv_gap_hybrid == pytest.approx(compare(T).npv_gap_hybrid_usd, rel=1e-9)
+
+
+def test_monte_carlo_varies_the_value_side_exactly(bank) -> None:
+    mc = monte_carlo(bank, {"value_usd_per_request": (0.2, 0.48, 0.7),
+                            "quality_b_vs_a": (0.8, 0.92, 1.0),
+                            "tax_rate": (0.1, 0.2563, 0.3)}, n_draws=3, seed=5)
+    row = mc.draws.iloc[2]
+    T = bank.replace(value_usd_per_request=float(row.value_usd_per_request),
+                     quality_b_vs_a=float(row.quality_b_vs_a), tax_rate=float(row.tax_rate))
+    assert row.npv_gap == pytest.approx(_npv_gap(T), rel=1e-9)
 
 
 def test_monte_carlo_narrow_inputs_give_the_base_case(bank) -> None:
     mc = monte_carlo(bank, {"pue": (1.3 - 1e-9, 1.3, 1.3 + 1e-9)}, n_draws=500)
     assert mc.percentiles_usd.loc["P50", "npv_diff"] == pytest.approx(_npv_diff(bank),
                                                                       rel=1e-6)
+    assert mc.percentiles_usd.loc["P50", "npv_gap"] == pytest.approx(_npv_gap(bank), rel=1e-6)
 
 
 def test_monte_carlo_marginals_and_correlation(bank) -> None:

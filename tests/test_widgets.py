@@ -201,8 +201,8 @@ def test_tco_panel_volume_moves_a_and_b(bank) -> None:
     expected = tco.compare(bank.replace(monthly_tokens=p.controls["monthly_tokens"].value))
     assert p.result["tco_usd"]["A"] == pytest.approx(expected.tco_usd["A"])
     assert p.result["tco_usd"]["B"] == pytest.approx(expected.tco_usd["B"])
-    assert p.result["npv_usd"]["A"] == pytest.approx(expected.npv_usd["A"])
-    assert p.result["npv_usd"]["B"] == pytest.approx(expected.npv_usd["B"])
+    assert p.result["npv_usd"]["A"] == pytest.approx(expected.npv_cost_usd["A"])
+    assert p.result["npv_usd"]["B"] == pytest.approx(expected.npv_cost_usd["B"])
     assert p.result["crossover_month"] == (
         None if expected.crossover_month is None else pytest.approx(expected.crossover_month))
     assert p.result["tco_usd"]["A"] > before["A"]
@@ -216,23 +216,29 @@ def test_tco_panel_volume_moves_a_and_b(bank) -> None:
 
 
 @needs_tco
-def test_board_panel_matches_compare_and_only_the_multiple_moves_the_naive_value(bank) -> None:
-    from buildbuy import tco
+@pytest.mark.parametrize("persona", ["bank_support", "retail_search"])
+def test_board_panel_shows_the_records_valuation_and_moves_with_the_rates(persona) -> None:
+    from buildbuy import scenarios
+    from buildbuy.decision import decide
     from buildbuy.widgets import board_panel
 
-    p = board_panel(bank)
-    ev = tco.compare(bank).enterprise_value
-    assert p.result["npv_fcf_usd"] == pytest.approx(ev.npv_fcf_usd)
-    assert p.result["ebitda_multiple_usd"] == pytest.approx(ev.ebitda_multiple_usd)
-    before, before_png = dict(p.result), _png(p)
-    p.controls["ev_ebitda_multiple"].value = 10.0
-    assert p.result["ebitda_multiple_usd"] == pytest.approx(
-        before["delta_ebitda_usd"] * 10.0)
-    assert p.result["npv_fcf_usd"] == pytest.approx(before["npv_fcf_usd"])
+    S = scenarios.load(persona)
+    p = board_panel(S)
+    table = decide(S).valuation.table
+    assert p.result["values_usd"] == pytest.approx(dict(zip(table.method, table.value_usd,
+                                                            strict=True)))
+    before, before_png = dict(p.result["values_usd"]), _png(p)
+    p.controls["terminal_growth"].value = 0.0
+    assert p.result["values_usd"]["dcf_horizon"] == pytest.approx(before["dcf_horizon"])
+    assert p.result["values_usd"]["dcf_terminal"] < before["dcf_terminal"]
     assert _png(p) != before_png
     p.controls["discount_rate"].value = 0.15
-    moved = tco.compare(bank.replace(discount_rate=0.15, ev_ebitda_multiple=10.0))
-    assert p.result["npv_fcf_usd"] == pytest.approx(moved.enterprise_value.npv_fcf_usd)
+    from buildbuy import tco, valuation
+
+    moved = valuation.value_path(tco.compare(S.replace(terminal_growth=0.0, discount_rate=0.15)),
+                                 p.result["path"], "0")  # the panel keeps the record's path
+    assert p.result["values_usd"]["dcf_terminal"] == pytest.approx(moved.dcf_terminal_usd)
+    assert p.result["values_usd"]["dcf_horizon"] == pytest.approx(moved.dcf_horizon_usd)
 
 
 @needs_tco
@@ -261,7 +267,7 @@ def test_scenario_memo_passes_its_own_check_for_every_persona() -> None:
 
     for name in scenarios.persona_names():
         m = scenario_memo(name)
-        assert m.strategy in ("build", "buy", "hybrid")
+        assert m.strategy in ("build", "buy", "hybrid", "neither")
         assert [h for h, _ in m.sections] == list(memo.REQUIRED_SECTIONS)
 
 
@@ -323,15 +329,20 @@ def test_psi_table_is_seeded_and_sees_the_drift() -> None:
 @needs_tco
 def test_tco_tables_add_up_to_compare(bank) -> None:
     from buildbuy import tco
+    from buildbuy.decision import decide
     from buildbuy.widgets import cost_by_category, headline
 
     c = tco.compare(bank)
-    t = cost_by_category(c).frame
-    assert t.loc["total", "A: API, $k"] == pytest.approx(c.tco_usd["A"] / 1e3, abs=0.5)
-    assert t.loc["total", "B: self-host, $k"] == pytest.approx(c.tco_usd["B"] / 1e3, abs=0.5)
-    h = headline(c).frame
-    assert h["NPV of costs B, $M"] == round(c.npv_usd["B"] / 1e6, 2)
-    assert h["recommendation"] == c.recommendation
+    d = decide(bank)
+    t = cost_by_category(bank).frame
+    cash = t.index[:-2]
+    assert t.loc["total (TCO, cash)", "A: API, $k"] == pytest.approx(c.tco_usd["A"] / 1e3,
+                                                                     abs=0.5)
+    assert t.loc[cash, "B: self-host, $k"].sum() == pytest.approx(c.tco_usd["B"] / 1e3, abs=2)
+    h = headline(d).frame
+    assert h[d.figures["npv_cost_b_usd"].label] == d.figures["npv_cost_b_usd"].text
+    assert h["Recommendation"] == c.recommendation
+    assert h[d.figures["gpus_year_1"].label] == str(int(c.fleet_by_year.gpus.iloc[0]))
 
 
 @needs_tps

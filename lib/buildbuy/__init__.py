@@ -10,6 +10,14 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
 - :mod:`buildbuy.costs`: unit economics: cost per 1k tokens, monthly cost, break-even.
 - :mod:`buildbuy.scenarios` (fields in :mod:`buildbuy.scenario_fields`): the validated
   build-vs-buy scenario schema and the personas.
+- :mod:`buildbuy.demand` and :mod:`buildbuy.value`: volume month by month, and the value
+  each path creates against doing nothing.
+- :mod:`buildbuy.tco` and :mod:`buildbuy.tco_compare`: monthly cash costs of Scenario A
+  (API) and B (self-host), B's fleet by year, and the comparison built on them.
+- :mod:`buildbuy.tax` and :mod:`buildbuy.path_cash`: one depreciation schedule, tax and
+  after-tax free cash flow of the paths (buy, build, hybrid, status quo).
+- :mod:`buildbuy.constraints`: what blocks a path (data residency, latency, API quota).
+- :mod:`buildbuy.decision`: THE decision record every view prints from.
 - :mod:`buildbuy.tco` and :mod:`buildbuy.tco_compare`: monthly cash flows of Scenario A
   (API) and B (self-host), and the comparison built on them; :mod:`buildbuy.tco_context`
   (what stays fixed across draws) and :mod:`buildbuy.tco_fleet` (B's fleet, and
@@ -21,7 +29,8 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
   provisioned throughput), :mod:`buildbuy.api_price` (list-price decline, model refreshes);
   their scenario fields are in :mod:`buildbuy.ops_fields`.
 - :mod:`buildbuy.finance`: NPV, IRR, MIRR, payback, depreciation.
-- :mod:`buildbuy.board`: EBITDA, EBIT, free cash flow and enterprise value.
+- :mod:`buildbuy.board`: EBITDA, EBIT and free cash flow by year (tidy views).
+- :mod:`buildbuy.valuation`: DCF, DCF with terminal value and sector multiples.
 - :mod:`buildbuy.sla`: the SLA negotiation calculator.
 - :mod:`buildbuy.uncertainty`: tornado, two-way grid and Monte Carlo.
 - :mod:`buildbuy.drift`: drifting streams, detectors, retraining policies and their cost.

@@ -232,23 +232,29 @@ def quota_plan(S: Any) -> QuotaPlan:
                      usd * live, share * live, qc.offer, top)
 
 
-def quota_blocking_reasons(S: Any) -> list[str]:
-    """Why Scenario A cannot run at published terms (empty when it can).
+def quota_blocking_reasons(S: Any, *, months: Any = None) -> list[str]:
+    """Why the API cannot carry the scenario's traffic at published terms (empty if it can).
 
     A live month whose peak exceeds the top tier, with no provisioned offer to price the
     excess, blocks the path. The message names the month, the peak demand and the limit.
+    ``months`` (a 0/1 or boolean array over months ``0..horizon``) restricts the check to
+    the months a path actually sends traffic to the API (the hybrid's bridge); by default
+    every month after A's go-live. :mod:`buildbuy.constraints` runs it as a rule.
     """
     p = quota_plan(S)
     if p.feasible or p.top is None:
         return []
-    k = int(np.flatnonzero(p.live & (p.over_top_share > 0))[0])
+    use = p.live if months is None else p.live & (np.asarray(months) > 0)
+    over = np.flatnonzero(use & (p.over_top_share > 0))
+    if over.size == 0:
+        return []
+    k = int(over[0])
     t = p.top
-    return [f"Scenario A is not feasible at published terms: from month {p.months[k]} its "
-            f"peak of {p.input_tokens_per_minute[k]:,.0f} input and "
-            f"{p.output_tokens_per_minute[k]:,.0f} output tokens a minute exceeds "
-            f"{S.api_model}'s top published tier ({t.name}: "
-            f"{_limit_text(t)}), and no provisioned throughput is published for it; a "
-            "custom limit needs a negotiated contract."]
+    return [f"from month {p.months[k]} the API's peak of {p.input_tokens_per_minute[k]:,.0f} "
+            f"input and {p.output_tokens_per_minute[k]:,.0f} output tokens a minute exceeds "
+            f"{S.api_model}'s top published tier ({t.name}: {_limit_text(t)}) and no "
+            "provisioned throughput is published for it: not feasible at published terms "
+            "(a custom limit needs a negotiated contract)"]
 
 
 def _limit_text(t: Tier) -> str:

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from buildbuy._validate import bad
+from buildbuy.demand import SECONDS_PER_MONTH, peak_tokens_per_s
 
 __all__ = [
     "REDUNDANCY",
@@ -57,8 +58,6 @@ __all__ = [
     "year_peak_volume",
 ]
 
-#: Seconds in the course's 730-hour month.
-SECONDS_PER_MONTH: float = 730.0 * 3600.0
 #: The redundancy choices, in order of cost.
 REDUNDANCY: tuple[str, ...] = ("none", "n_plus_1", "two_sites")
 
@@ -77,13 +76,17 @@ class Sizing:
     Attributes
     ----------
     fleet : object
-        ``buildbuy.tps.size_fleet`` result at the first year's peak (no headroom).
+        ``buildbuy.tps.size_fleet`` result at the first year's peak (no headroom); None
+        when no group size meets the latency target.
     options : tuple of (int, float)
         ``(gpus_per_replica, tokens_per_s_per_replica)`` for each feasible group size.
+    error : str or None
+        Why no group size meets the latency target (only with ``allow_infeasible``).
     """
 
     fleet: Any
     options: tuple[tuple[int, float], ...]
+    error: str | None = None
 
     def __post_init__(self) -> None:
         # Drop group sizes that can never be cheapest: (tp_k, cap_k) loses to (tp_j, cap_j)
@@ -102,9 +105,12 @@ class Sizing:
         ``spare_replicas`` replicas are added to each copy and the fleet is repeated
         ``copies`` times, for each group size, before the cheapest is chosen. Written
         with in-place operations: it runs on every hourly level of every Monte Carlo
-        draw.
+        draw. Zero when B is infeasible (:attr:`error` says why): its serving lines are
+        then empty, and the decision marks the path blocked rather than pricing it.
         """
         peak = np.asarray(peak_tokens_per_s, dtype=float)
+        if not self.options and self.error is not None:
+            return np.zeros(peak.shape)
         best: np.ndarray | None = None
         for tp, cap in self.options:
             x = np.empty(peak.shape)
@@ -122,8 +128,9 @@ class Sizing:
 
     @property
     def tokens_per_s_per_gpu(self) -> float:
-        """The best per-GPU capacity among the group sizes (the fleet's full-load rate)."""
-        return max(cap / tp for tp, cap in self.options)
+        """The best per-GPU capacity among the group sizes (the fleet's full-load rate);
+        0 when none is feasible."""
+        return max((cap / tp for tp, cap in self.options), default=0.0)
 
 
 def _check(redundancy: str, target_utilisation: Any) -> None:
@@ -211,11 +218,6 @@ def cheapest_reservation(gpus: Any, hours: Any, *, usd_reserved: float,
     return np.where(found, r, 0.0)
 
 
-def peak_tokens_per_s(monthly_tokens: Any, peak_to_average: Any) -> Any:
-    """Peak-hour load of a month: ``monthly_tokens x peak_to_average / 2,628,000 s``."""
-    return np.asarray(monthly_tokens, dtype=float) * peak_to_average / SECONDS_PER_MONTH
-
-
 def request_split(S: Any) -> tuple[int, int]:
     """(prompt, output) tokens per request: output = round(tokens_per_request x share)."""
     out = round(S.tokens_per_request * S.output_token_share)
@@ -229,21 +231,31 @@ def year_peak_volume(S: Any, year: int) -> float:
     return float(S.monthly_tokens * g.max())
 
 
-def sizing(S: Any) -> Sizing:
+def sizing(S: Any, *, allow_infeasible: bool = False) -> Sizing:
     """Size Scenario B's serving replicas with ``buildbuy.tps.size_fleet``.
 
     Calls ``size_fleet`` once per tensor-parallel group size (1, 2, 4, 8 where the
     model's attention heads divide evenly, as ``size_fleet`` does) to get each group's
     tokens/s per replica, and once with the default search at the first year's peak
-    for :attr:`Sizing.fleet` (no headroom: the replica shape the fleet is built from).
+    for :attr:`Sizing.fleet` (no headroom: the replica shape the fleet is built from), at
+    the scenario's ``weights_precision``. When no group meets the latency target,
+    ``size_fleet``'s error is raised, or, with ``allow_infeasible=True``, returned in
+    :attr:`Sizing.error` (the decision then marks B infeasible; :mod:`buildbuy.constraints`).
     """
     from buildbuy import data, tps
 
     prompt, output = request_split(S)
     peak = float(peak_tokens_per_s(year_peak_volume(S, 1), S.peak_to_average))
     kw = dict(prompt_tokens=prompt, output_tokens=output,
-              max_ms_per_output_token=S.max_ms_per_output_token)
-    fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0), **kw)
+              max_ms_per_output_token=S.max_ms_per_output_token,
+              precision=S.weights_precision)
+    try:
+        fleet = tps.size_fleet(S.self_host_model, S.gpu, peak_tokens_per_s=max(peak, 1.0),
+                               **kw)
+    except ValueError as err:
+        if not allow_infeasible:
+            raise
+        return Sizing(None, (), str(err))
     heads = data.get_model(S.self_host_model).n_heads
     options = []
     for tp in (1, 2, 4, 8):

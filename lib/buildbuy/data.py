@@ -1,4 +1,5 @@
-"""The sourced tables in ``data/``: GPUs, models, API prices, benchmarks, measurements.
+"""The sourced tables in ``data/``: GPUs, models, API prices, benchmarks, measurements,
+sector valuation multiples.
 
 Every row of every table carries a ``source`` (URL or document) and an ``as_of`` date
 (ISO ``YYYY-MM-DD``). Units sit in the column names: ``_tflops`` (dense, not sparse),
@@ -99,6 +100,12 @@ TABLES: dict[str, _Spec] = {
         ("tensor_parallel", "batch", "context_tokens", "prompt_tokens", "output_tokens",
          "step_ms", "output_tokens_per_s"),
         key="id",
+    ),
+    "sector_multiples": _Spec(
+        "sector_multiples.csv",
+        ("n_firms", "pe", "pbv"),
+        ("ev_ebitda", "ev_ebit"),
+        key="sector",
     ),
     "measured_decode": _Spec(
         "measurements/decode.csv",

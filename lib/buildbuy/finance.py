@@ -42,6 +42,7 @@ __all__ = [
     "net_book_value",
     "npv",
     "payback_period",
+    "paybacks",
     "straight_line_depreciation",
 ]
 
@@ -162,7 +163,10 @@ def npv(rate: float | np.ndarray, cashflows: object, *,
     t = np.arange(cf.shape[-1], dtype=float)
     if convention == "excel":
         t = t + 1.0
-    r_b = r[..., None] if r.ndim else r
+    if r.ndim == 0:  # one rate: a dot product with the discount factors
+        value = cf @ (1.0 + float(r)) ** -t
+        return float(value) if np.ndim(value) == 0 else value
+    r_b = r[..., None]
     try:
         value = np.sum(cf * (1.0 + r_b) ** -t, axis=-1)
     except ValueError:
@@ -375,6 +379,46 @@ def payback_period(cashflows: object, rate: float | None = None) -> float | None
         return 0.0
     k = int(negative[-1])
     return float(k + (-cum[k]) / flows[k + 1])
+
+
+def paybacks(cashflows: object, rate: float) -> tuple[float | None, float | None]:
+    """Simple and discounted payback of the same flows, made consistent.
+
+    Discounting shrinks later flows, so for an investment (money out first, in later) the
+    discounted payback comes no earlier than the simple one, and never exists when the
+    simple one does not. Flows that change sign several times can break that: if the
+    undiscounted savings turn negative again late in the horizon, discounting shrinks the
+    late losses and the discounted cumulative can end above zero while the simple one ends
+    below (a 120-month horizon where the API gets cheaper than owned hardware in the last
+    years does this). That is not a payback. So:
+
+    - ``discounted`` is ``None`` whenever ``simple`` is ``None``;
+    - otherwise ``discounted = max(discounted, simple)`` (``None`` stays ``None``).
+
+    Parameters
+    ----------
+    cashflows : array_like
+        1-D flows (e.g. monthly after-tax FCF of B minus A), ``cashflows[0]`` at time 0.
+    rate : float
+        Per-period discount rate (> -1).
+
+    Returns
+    -------
+    (simple, discounted) : float or None
+        As :func:`payback_period`, with the two rules above.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in paybacks([-100, 30, 30, 30, 30], 0.01)]
+    [3.3333, 3.4083]
+    >>> paybacks([10, 10, -25], 0.5)  # ends below zero undiscounted: no payback at all
+    (None, None)
+    """
+    simple = payback_period(cashflows)
+    discounted = payback_period(cashflows, rate=rate)
+    if simple is None or discounted is None:
+        return simple, None
+    return simple, max(simple, discounted)
 
 
 def straight_line_depreciation(cost_usd: float, life_periods: int, *,

@@ -4,8 +4,9 @@
 turns into a ``Field``: ``default``, ``unit``, ``doc`` (meaning, then the plausible range
 and why), ``source`` (of the default, with its date), ``group``, and either ``options``
 (text choices) or ``range`` = ``(low, high, low_open, high_open)`` (``None`` = unbounded)
-for numbers, ``kind`` (``float``, ``int`` or ``str``). The modules that use the fields
-document the formulas: :mod:`buildbuy.capacity`, :mod:`buildbuy.load_profile`,
+for numbers, ``kind`` (``float``, ``int`` or ``str``), and ``why`` (why the range's ends
+are where they are: a value outside is refused at load, naming the field). The modules
+that use the fields document the formulas: :mod:`buildbuy.capacity`, :mod:`buildbuy.load_profile`,
 :mod:`buildbuy.staffing`, :mod:`buildbuy.owned_hardware`, :mod:`buildbuy.api_limits`,
 :mod:`buildbuy.api_price` and :mod:`buildbuy.sla`.
 """
@@ -24,6 +25,8 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     "target_utilisation": {
         "default": 0.7, "unit": "share", "kind": float, "group": "self_host",
         "range": (0.0, 1.0, True, False),
+        "why": "a share of the fleet's capacity: above 0 (a fleet that never carries load "
+               "is no plan) and at most 1 (no headroom at all)",
         "doc": "Peak-hour load over the serving fleet's capacity: the fleet is sized so the "
                "peak uses at most this share, keeping 1 - target as headroom for bursts, slow "
                "nodes and the throughput model's optimism. Plausible 0.5-0.85: autoscalers "
@@ -64,7 +67,9 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     # ---- owned hardware
     "colo_retail_usd_per_kw_month": {
         "default": 275.0, "unit": "USD/kW-month", "kind": float, "group": "self_host",
-        "range": (0.0, None, False, False),
+        "range": (0.0, 3000.0, False, False),
+        "why": "up to about ten times the North American retail median: beyond it no "
+               "published colocation market prices a kW",
         "doc": "Retail colocation per kW (a few cabinets, below colo_wholesale_min_kw at one "
                "site). Plausible 200-400: North America vs Europe, and 10-kW cabinets are "
                "~8% cheaper per kW than 4-kW ones.",
@@ -73,7 +78,8 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     },
     "colo_wholesale_usd_per_kw_month": {
         "default": 184.06, "unit": "USD/kW-month", "kind": float, "group": "self_host",
-        "range": (0.0, None, False, False),
+        "range": (0.0, 2000.0, False, False),
+        "why": "up to about ten times the North American wholesale rate",
         "doc": "Wholesale colocation per kW (a suite of hundreds of kW on a multi-year "
                "lease). Plausible 150-220: CBRE's N. America 184 (H2 2024) to 195 (H2 2025) "
                "and 217 global average (Q1 2025).",
@@ -82,7 +88,9 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     },
     "colo_wholesale_min_kw": {
         "default": 250.0, "unit": "kW", "kind": float, "group": "self_host",
-        "range": (0.0, None, False, False),
+        "range": (0.0, 100_000.0, False, False),
+        "why": "0 prices every site wholesale; 100 MW is a whole hyperscale campus, far "
+               "beyond the smallest wholesale suite",
         "doc": "Smallest per-site footprint priced at the wholesale rate; below it the "
                "retail rate applies. Plausible 100-500 kW.",
         "source": "CBRE North America Data Center Trends H2 2024: the wholesale rate quoted "
@@ -91,6 +99,8 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     "resale_decline_per_year": {
         "default": 0.36, "unit": "share/year", "kind": float, "group": "self_host",
         "range": (0.0, 1.0, False, True),
+        "why": "0 = resold at its price (hardware does not appreciate); a decline of 1 a "
+               "year would make it worthless at once, so the top is open",
         "doc": "Yearly fall of a used server's market value: it resells at (1 - decline) ** "
                "age_years of its price at the horizon. Plausible 0.2-0.5 (0.5: a new "
                "generation halves used prices in a year, as A100s fell 45-50% in their "
@@ -105,7 +115,9 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     # ---- Scenario A: model refresh
     "api_refresh_months": {
         "default": 0, "unit": "months", "kind": int, "group": "api",
-        "range": (0.0, None, False, False),
+        "range": (0.0, 120.0, False, False),
+        "why": "0 = never; up to 120 months, the longest horizon (a later refresh never "
+               "happens)",
         "doc": "Move Scenario A to a newer, cheaper model of the same capability every N "
                "months after go-live (0 = never). Each refresh pays api_migration_engineer_"
                "days of ML-engineer time. Plausible 0 or 6-24: frontier vendors release a "
@@ -115,6 +127,8 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     "api_refresh_price_share": {
         "default": 1.0 / 3.0, "unit": "share", "kind": float, "group": "api",
         "range": (0.0, 1.0, True, False),
+        "why": "a refresh is taken only if it is not dearer (at most 1); a price of 0 is "
+               "not a product",
         "doc": "Price per token after a refresh as a share of the price before it. "
                "Plausible 0.1-1: a16z measured ~10x a year for constant capability, "
                "Epoch AI 9x-900x depending on the task.",
@@ -124,8 +138,10 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
     },
     # ---- downtime
     "downtime_usd_per_hour": {
-        "default": 300_000.0, "unit": "USD/hour", "kind": float, "group": "opportunity",
-        "range": (0.0, None, False, False),
+        "default": 300_000.0, "unit": "USD/hour", "kind": float, "group": "value",
+        "range": (0.0, 1e9, False, False),
+        "why": "0 = an outage costs nothing; $1bn an hour is beyond the whole revenue per "
+               "hour of the largest companies (about $70M for the biggest retailer)",
         "doc": "What one hour with the service down costs the business (lost sales, staff "
                "idle, work redone); the SLA calculator prices downtime with it. Plausible "
                "$100-$5M an hour: a back-office helper at the low end, a bank's core "

@@ -82,11 +82,11 @@ def _cached(name: str, scenario: Any, compute: Callable[[], Any]) -> Any:
     return _CACHE[key]
 
 
-def comparison(scenario: Any) -> Any:
-    """``buildbuy.tco.compare(scenario)``, cached per scenario."""
-    from buildbuy import tco
+def record(scenario: Any) -> Any:
+    """The decision record ``buildbuy.decision.decide(scenario)`` (cached by ``decide``)."""
+    from buildbuy.decision import decide
 
-    return _cached("compare", scenario, lambda: tco.compare(scenario))
+    return decide(scenario)
 
 
 # --- lesson 1: throughput and the bottleneck audit -------------------------------------
@@ -158,7 +158,9 @@ def request_shape(s: Any) -> tuple[int, int]:
 
 
 def fleet(s: Any) -> Any:
-    """Scenario B's first-year fleet (``buildbuy.tco.sizing(s).fleet``), cached."""
+    """Scenario B's replica sizing at year 1's peak, cached: ``buildbuy.tco.sizing(s).fleet``,
+    the same sizing the decision record holds (``Decision.replica``), without building the
+    whole record (exercise 1's checks stay fast under a grader's cell time limit)."""
     from buildbuy import tco
 
     return _cached("fleet", s, lambda: tco.sizing(s).fleet)
@@ -252,8 +254,9 @@ def _none_or_float(x: Any) -> float | None:
     return None if x is None else float(x)
 
 
-def _payback(s: Any) -> float | None:
-    return _none_or_float(comparison(s).payback_months["simple"])
+def _figure(key: str) -> Callable[[Any], Any]:
+    """Expected value = the record's figure ``key`` (``None`` = "never")."""
+    return lambda s: record(s).figures[key].value
 
 
 def _api_bill(s: Any) -> float:
@@ -269,17 +272,13 @@ def _api_bill(s: Any) -> float:
 def _memo_checker(s: Any) -> Callable[[Any], Any]:
     from buildbuy import memo
 
-    figures = memo.figures_from_comparison(comparison(s))
+    figures = record(s).figures
     return lambda answer: memo.check_memo(answer, figures)
 
 
-def _board_delta_last_year_ebitda(s: Any) -> float:
-    from buildbuy import board, tco
-
-    view = board.annual_view(tco.cashflows(s), depreciation_life_months=s.depreciation_life_months,
-                             residual_value_share=s.residual_value_share)
-    d = board.delta(view)
-    return float(d.loc[d["year"] == d["year"].max(), "ebitda_usd"].iloc[0])
+def _ebitda_gap_last_year(s: Any) -> float:
+    d = record(s)
+    return float(d.figures[f"ebitda_gap_year_{int(d.fleet['year'].max())}_usd"].value)
 
 
 def _psi_threshold_month(s: Any) -> float:
@@ -400,22 +399,24 @@ def _bank() -> list[Question]:
                  unit="months"),
         # exercise 2 and lesson 2 practice
         Question("ex2_tco_a_usd", 2, e2,
-                 "Three-year (horizon) TCO of Scenario A, API-first, in USD.", "numeric",
-                 "sum every monthly cost line of A, month 0 included.",
-                 lambda s: float(comparison(s).tco_usd["A"]), rel_tol=0.005, unit="USD"),
+                 "Three-year (horizon) TCO of Scenario A, API-first, in USD (cash costs).",
+                 "numeric", "sum every monthly cost line of A, month 0 included.",
+                 _figure("tco_a_usd"), rel_tol=0.005, unit="USD"),
         Question("ex2_tco_b_usd", 2, e2,
-                 "Horizon TCO of Scenario B, self-host, in USD.", "numeric",
-                 "capex, opex, people, opportunity and drift lines of B, month 0 included.",
-                 lambda s: float(comparison(s).tco_usd["B"]), rel_tol=0.005, unit="USD"),
-        Question("ex2_payback_months", 2, e2,
-                 "Simple payback of B against A, in months (or \"never\").", "numeric",
-                 "cumulative (A - B) savings against B's extra upfront spend: the month it "
-                 "turns positive, interpolated.", _payback, rel_tol=0.0, abs_tol=0.5,
-                 unit="months"),
+                 "Horizon TCO of Scenario B, self-host, in USD (cash costs).", "numeric",
+                 "capex (net of the resale credit), opex, people and drift lines of B, month "
+                 "0 included.", _figure("tco_b_usd"), rel_tol=0.005, unit="USD"),
+        Question("ex2_crossover_month", 2, e2,
+                 "Crossover month: when B's cumulative cash cost falls to A's for good, in "
+                 "months (or \"never\").", "numeric",
+                 "cumulative (A - B) cash savings against B's extra upfront spend: the month "
+                 "it turns positive for good, interpolated.", _figure("crossover_month"),
+                 rel_tol=0.0, abs_tol=0.5, unit="months"),
         Question("ex2_recommendation", 2, e2,
                  "The model's recommendation for your scenario.", "choice",
-                 "read `compare(S).reasons`.", lambda s: comparison(s).recommendation,
-                 choices=("build", "buy", "hybrid")),
+                 "read `D.reasons` of the decision record.",
+                 lambda s: record(s).recommendation,
+                 choices=("build", "buy", "hybrid", "neither")),
         Question("p2_api_first_month_usd", 2, e2,
                  "First month's API bill at list price for `S.monthly_tokens`, in USD.",
                  "numeric", "input and output tokens are priced separately, per million.",
@@ -425,15 +426,14 @@ def _bank() -> list[Question]:
                  "(or \"never\").", "numeric",
                  "B is mostly fixed cost and A mostly per token: scan volumes and take the "
                  "one after the last where NPV(B) > NPV(A).",
-                 lambda s: _none_or_float(comparison(s).break_even_monthly_tokens), rel_tol=0.02,
-                 unit="tokens"),
-        Question("p2_discounted_payback_months", 2, e2,
-                 "Discounted payback of B against A at `S.discount_rate`, in months "
-                 "(or \"never\").", "numeric",
+                 _figure("break_even_monthly_tokens"), rel_tol=0.02, unit="tokens"),
+        Question("p2_discounted_crossover_month", 2, e2,
+                 "Discounted crossover of B's cash cost against A's at `S.discount_rate`, in "
+                 "months (or \"never\").", "numeric",
                  "discount each month's saving by (1 + monthly rate) ** -month before "
                  "accumulating; the monthly rate compounds to the annual one.",
-                 lambda s: _none_or_float(comparison(s).payback_months["discounted"]),
-                 rel_tol=0.0, abs_tol=0.5, unit="months"),
+                 _figure("discounted_crossover_month"), rel_tol=0.0, abs_tol=0.5,
+                 unit="months"),
         # exercise 3 and lesson 3 practice
         Question("p3_concept_drift_detector", 3, e3,
                  "Which detector catches concept drift (P(y|x) moves, P(x) does not)?",
@@ -447,9 +447,9 @@ def _bank() -> list[Question]:
                  "degrees of freedom.", _psi_threshold_month, rel_tol=0.01),
         Question("p3_ebitda_delta_last_year_usd", 3, e3,
                  "Change in EBITDA in the last year of the horizon from choosing B over A, "
-                 "in USD (positive = B raises EBITDA).", "numeric",
-                 "EBITDA ignores capex; depreciation and hardware purchases do not enter it.",
-                 _board_delta_last_year_ebitda, rel_tol=0.005, unit="USD"),
+                 "value included, in USD (positive = B raises EBITDA).", "numeric",
+                 "EBITDA = value - operating costs; capex, depreciation and tax do not "
+                 "enter it.", _ebitda_gap_last_year, rel_tol=0.005, unit="USD"),
         Question("ex3_memo", 3, e3,
                  "Build your one-page memo with `buildbuy.memo.build_memo`.", "memo",
                  "every section present, and quote figures with {placeholders} so they match "

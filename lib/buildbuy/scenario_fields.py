@@ -15,13 +15,18 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["FIELDS", "HOSTING_MODES", "META_KEYS", "ROLES", "Field"]
+__all__ = ["FIELDS", "HOSTING_MODES", "MAX_MONTHLY_TOKENS", "META_KEYS", "ROLES", "SECTORS",
+           "Field"]
 
 #: The three ways Scenario B can get its GPUs.
 HOSTING_MODES: tuple[str, ...] = ("cloud_on_demand", "cloud_reserved", "owned")
 
 #: Staff roles costed as FTE x fully loaded salary, in both scenarios.
 ROLES: tuple[str, ...] = ("ml_engineer", "data_scientist", "mlops", "security", "product")
+
+#: Industries a scenario can be valued in (rows of data/sector_multiples.csv).
+SECTORS: tuple[str, ...] = ("software", "bank_regional", "bank_money_center", "hospitals",
+                            "retail_general", "total_market")
 
 #: Keys a scenario file may carry besides the fields (metadata, not inputs).
 META_KEYS: tuple[str, ...] = ("sources", "as_of")
@@ -68,14 +73,17 @@ class Field:
     source : str
         Where the default comes from, with its date.
     group : str
-        Section of the schema (workload, api, self_host, people, opportunity,
-        finance, persona, drift).
+        Section of the schema (workload, api, self_host, people, value, finance,
+        persona, drift).
     check : callable or None
         ``check(value) -> bool``; ``None`` means any value of the right type.
     options : tuple of str
         For text fields with a fixed list of values (e.g. ``hosting``).
     optional : bool
         ``True`` if the field may be empty (``None``).
+    why : str
+        Why the allowed range is what it is (every numeric field has a lower and an upper
+        bound: a value outside them is refused at load, naming the field).
     """
 
     type: type
@@ -88,12 +96,13 @@ class Field:
     check: Callable[[Any], bool] | None = None
     options: tuple[str, ...] = ()
     optional: bool = False
+    why: str = ""
 
 
 def _f(default: Any, unit: str, doc: str, source: str, group: str, *,
        kind: type = float, rng: tuple[Callable[[Any], bool], str] | None = None,
        options: tuple[str, ...] = (), optional: bool = False,
-       allowed: str | None = None) -> Field:
+       allowed: str | None = None, why: str = "") -> Field:
     check, text = rng if rng is not None else (None, "")
     if options:
         text = "one of " + ", ".join(repr(o) for o in options)
@@ -104,7 +113,7 @@ def _f(default: Any, unit: str, doc: str, source: str, group: str, *,
     if optional:
         text += ", or empty"
     return Field(kind, unit, default, allowed or text, doc, source, group, check, options,
-                 optional)
+                 optional, why)
 
 
 _BLS_LOAD = ("BLS ECEC Jun 2025 (wages = 70.2% of compensation, so x1.42) "
@@ -113,8 +122,12 @@ _SWE = "BLS OEWS May 2024 software developers median $133,080 (proxy)"
 _PERSONA = "persona assumption: illustrative, no public benchmark; set your own"
 
 _SHARE = _num(0, 1)
-_NONNEG = _num(0)
-_POS = _num(0, lo_open=True)
+_SHARE_WHY = "a share of a whole"
+
+#: Largest monthly volume a scenario may carry: about everything Google reported
+#: processing across all its products in mid-2025 (980 trillion tokens a month, Alphabet
+#: Q2 2025 earnings call, 23 Jul 2025). One workload cannot exceed that.
+MAX_MONTHLY_TOKENS: float = 1e15
 
 _FIELDS: dict[str, Field] = {
     # ---- persona
@@ -127,29 +140,39 @@ _FIELDS: dict[str, Field] = {
     "monthly_tokens": _f(
         2.0e9, "tokens/month",
         "Input + output tokens processed in the first month of service.",
-        _PERSONA, "workload", rng=_NONNEG),
+        _PERSONA, "workload", rng=_num(0, MAX_MONTHLY_TOKENS, lo_open=True),
+        why="no traffic leaves nothing to compare; the top is about all of Google's monthly "
+            "tokens in mid-2025 (980 trillion, Alphabet Q2 2025 earnings call)"),
     "output_token_share": _f(
         0.25, "share", "Share of all tokens that are generated (output) tokens.",
-        _PERSONA, "workload", rng=_SHARE),
+        _PERSONA, "workload", rng=_SHARE, why=_SHARE_WHY),
     "cached_input_share": _f(
         0.0, "share", "Share of input tokens billed at the API's cached-input price.",
-        "assumption: no prompt caching by default", "workload", rng=_SHARE),
+        "assumption: no prompt caching by default", "workload", rng=_SHARE, why=_SHARE_WHY),
     "annual_growth": _f(
         0.5, "share/year", "Growth of token volume per year (0.5 = +50%), compounded monthly.",
-        _PERSONA, "workload", rng=_num(-1, lo_open=True)),
+        _PERSONA, "workload", rng=_num(-0.99, 10),
+        why="from a 99% yearly decline to eleven times the volume a year: faster growth is "
+            "not a forecast a fleet can be bought for"),
     "tokens_per_request": _f(
         1500, "tokens/request",
         "Mean input + output tokens of one request; split by output_token_share to size the "
-        "fleet.", _PERSONA, "workload", kind=int, rng=_num(1)),
+        "fleet.", _PERSONA, "workload", kind=int, rng=_num(2, 2_000_000),
+        why="at least one input and one output token; at most the 2M-token context of the "
+            "longest-context models (Gemini 1.5 Pro, 2024)"),
     "peak_to_average": _f(
         3.0, "ratio",
         "Peak-hour load over the month's average load; the GPU fleet is sized for the peak.",
-        _PERSONA, "workload", rng=_num(1)),
+        _PERSONA, "workload", rng=_num(1, 100),
+        why="a peak is at least the average; a service busy about one hour a week reaches "
+            "168x, beyond the monthly model's always-on fleet: capped at 100x"),
     "max_ms_per_output_token": _f(
         30.0, "ms/token",
         "Latency target: time per output token each user must see at peak load.",
         "MLPerf Inference Interactive llama3_1-8b TPOT 30 ms [tps_anchors.md]", "workload",
-        rng=_POS),
+        rng=_num(1, 1000),
+        why="1 ms is below any GPU's decode step; 1,000 ms (one token a second) is far slower "
+            "than people read (about 5 tokens a second)"),
     # ---- pipeline stages outside the GPU (the bottleneck audit of exercise 1)
     "cpu_ms_per_request": _f(
         5.0, "ms",
@@ -157,24 +180,30 @@ _FIELDS: dict[str, Field] = {
         "checking the answer.",
         "illustrative assumption: fast (Rust) tokenizers handle thousands of tokens in "
         "about a millisecond; validation and logging take the rest", "workload",
-        rng=_POS),
+        rng=_num(0, 60_000, lo_open=True), why="more than a minute of CPU per request is a "
+        "batch job, not a serving pipeline"),
     "network_mbps": _f(
         1000.0, "Mbit/s",
         "Network bandwidth in front of one serving replica.",
-        "illustrative assumption: one 1 GbE port", "workload", rng=_POS),
+        "illustrative assumption: one 1 GbE port", "workload",
+        rng=_num(0, 800_000, lo_open=True), why="up to one 800 GbE port, the fastest "
+        "Ethernet standard (IEEE 802.3df, 2024)"),
     "api_tokens_per_minute": _f(
         None, "tokens/min",
         "A negotiated quota of input tokens per minute for Scenario A; empty = the "
         "provider's published tiers for api_model (data/api_rate_limits.csv). Plausible: "
         "at or above the top published tier (a custom limit).",
         "data/api_rate_limits.csv (Anthropic and OpenAI rate-limit pages, 2026)",
-        "workload", rng=_POS, optional=True),
+        "workload", rng=_num(0, 1e10, lo_open=True), optional=True,
+        why="up to a thousand times the highest published self-serve tier (OpenAI tier 5, "
+            "30M tokens a minute)"),
     # ---- the live lab of exercise 1 (buildbuy.lab): the seed picks its hidden bottleneck
     "lab_seed": _f(
         0, "seed",
         "Seed of the practice lab in exercise 1 (buildbuy.lab): picks its hidden "
         "bottleneck and size; give each learner a different one.",
-        "course design: any whole number", "workload", kind=int, rng=_num(0)),
+        "course design: any whole number", "workload", kind=int, rng=_num(0, 2**32 - 1),
+        why="numpy seeds are unsigned 32-bit integers"),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
@@ -185,71 +214,84 @@ _FIELDS: dict[str, Field] = {
         "same capability is a refresh (api_refresh_months), not a decline. Plausible 0-0.3.",
         "Anthropic pricing page: the Sonnet tier at $3 / $15 per M tokens from Claude 3 "
         "Sonnet (Mar 2024) through Sonnet 4.5 (Sep 2025) and 4.6 (Feb 2026)", "api",
-        rng=_num(0, 1, hi_open=True)),
+        rng=_num(0, 0.999),
+        why="prices are not modelled to rise; 0.999 (1,000x cheaper a year) is beyond the "
+            "fastest decline Epoch AI measured (900x a year, Mar 2025)"),
     "api_discount": _f(
         0.0, "share",
         "Negotiated discount off list price. Enterprise range 0.10-0.30 for committed spend "
         "(illustrative beyond the one published figure); self-serve accounts pay list (0).",
         "list price for self-serve; enterprise: OpenAI Scale Tier 'base 12% savings' "
         "against pay-as-you-go (openai.com/api-scale-tier, 2024)", "api",
-        rng=_num(0, 1, hi_open=True)),
+        rng=_num(0, 0.9),
+        why="batch APIs give 50% off list (OpenAI, Anthropic price pages); more than 90% "
+            "off is not a price a vendor publishes or negotiates"),
     "api_integration_usd": _f(
         47_000.0, "USD",
         "One-off cost to integrate the API (paid in month 1).",
         "[D] 3 engineer-months x $133,080 x 1.42 / 12 = $47,244 (BLS, tco_anchors.md 2.7)",
-        "api", rng=_NONNEG),
+        "api", rng=_num(0, 1e8), why="up to $100M: a thousand engineer-years"),
     "months_to_production_a": _f(
         1, "months", "Months before the API-based service goes live.",
-        _PERSONA, "api", kind=int, rng=_num(0)),
+        _PERSONA, "api", kind=int, rng=_num(0, 60),
+        why="and before horizon_months; more than five years is not a launch plan"),
     # ---- Scenario B: self-host
     "self_host_model": _f(
         "llama-3.1-8b", "", "Open model served in Scenario B (row of data/models.csv).",
         "model card (data/models.csv)", "self_host", kind=str),
     "gpu": _f("H100-SXM", "", "GPU type (row of data/gpus.csv).", "data/gpus.csv",
               "self_host", kind=str),
+    "weights_precision": _f(
+        "bf16", "", "Number format of the served weights (and KV cache); fp8 halves the "
+        "bytes each decode step reads. Quality is assumed unchanged: check it on your task.",
+        "course default: bf16, the format the models are released in", "self_host",
+        kind=str, options=("bf16", "fp8")),
     "hosting": _f("owned", "", "How Scenario B gets its GPUs.", "course design",
                   "self_host", kind=str, options=HOSTING_MODES),
     "gpu_usd_per_hour": _f(
         None, "USD/GPU-hour",
         "Rental price per GPU-hour for cloud hosting; empty = the price table for the chosen "
-        "hosting mode.", "data/gpus.csv via buildbuy.costs", "self_host", rng=_POS,
-        optional=True),
+        "hosting mode.", "data/gpus.csv via buildbuy.costs", "self_host",
+        rng=_num(0, 100, lo_open=True), optional=True,
+        why="up to about eight times the dearest on-demand H100 hour in data/gpus.csv"),
     "server_usd": _f(
         300_000.0, "USD/server", "Purchase price of one GPU server (owned hosting).",
         "8xH100 server $250k-$400k+, CloudZero 2026; Thinkmate ~$317k Aug 2024 "
-        "[tco_anchors.md 0, 2.1]", "self_host", rng=_POS),
+        "[tco_anchors.md 0, 2.1]", "self_host", rng=_num(0, 1e7, lo_open=True),
+        why="up to $10M: more than a 72-GPU rack-scale system"),
     "gpus_per_server": _f(8, "GPUs/server", "GPUs in one server.", "HGX/DGX H100 layout",
-                          "self_host", kind=int, rng=_num(1)),
+                          "self_host", kind=int, rng=_num(1, 72),
+                          why="1 GPU to a 72-GPU NVL72 rack treated as one server"),
     "networking_uplift": _f(
         0.15, "share of server capex",
         "Switches, cabling, transceivers bought with the servers.",
-        "10-15% of capex [S]; Epoch AI 19% [tco_anchors.md 0]", "self_host", rng=_num(0)),
+        "10-15% of capex [S]; Epoch AI 19% [tco_anchors.md 0]", "self_host", rng=_num(0, 1),
+        why="networking costing more than the servers themselves is not a GPU cluster"),
     "depreciation_life_months": _f(
-        60, "months", "Book depreciation life of owned hardware (straight line).",
+        60, "months", "Book depreciation life of owned hardware (straight line to zero). "
+        "The one schedule: book EBIT, the tax deduction and net book value.",
         "5-6 yr servers, 10-K disclosures [tco_anchors.md 2.8]", "self_host", kind=int,
-        rng=_num(1)),
-    "residual_value_share": _f(
-        0.30, "share of capex",
-        "Book salvage value of owned hardware, as a share of its price, for the board "
-        "view's depreciation; the cash resale in the TCO follows resale_decline_per_year.",
-        "25-35% after 36 months (GPU Lease Rate Index page, v2-pseo-ai, Jan 2026; low "
-        "confidence)", "self_host", rng=_SHARE),
+        rng=_num(12, 120), why="servers are depreciated over 4-6 years in 10-K filings; "
+        "1 to 10 years covers every stated policy"),
     "server_power_kw": _f(
         10.2, "kW/server", "Maximum power of one server.",
-        "NVIDIA DGX H100 spec 10.2 kW [tco_anchors.md 2.6]", "self_host", rng=_POS),
+        "NVIDIA DGX H100 spec 10.2 kW [tco_anchors.md 2.6]", "self_host",
+        rng=_num(0, 150, lo_open=True), why="up to a 72-GPU rack (about 120-130 kW)"),
     "power_draw_share": _f(
         0.75, "share", "Average draw as a share of maximum power.",
-        "Epoch AI default 0.75 [tco_anchors.md 0]", "self_host", rng=_SHARE),
+        "Epoch AI default 0.75 [tco_anchors.md 0]", "self_host", rng=_SHARE, why=_SHARE_WHY),
     "pue": _f(1.3, "ratio", "Power usage effectiveness of the facility.",
               "new AI colo 1.25-1.3; industry avg 1.56 (Uptime 2024) [tco_anchors.md 2.4]",
-              "self_host", rng=_num(1)),
+              "self_host", rng=_num(1, 3),
+              why="1 is a facility with no overhead; 3 is about twice the industry average"),
     "electricity_usd_per_kwh": _f(
         0.0806, "USD/kWh", "Electricity price.",
-        "EIA US industrial average 2023 [tco_anchors.md 2.3]", "self_host", rng=_NONNEG),
+        "EIA US industrial average 2023 [tco_anchors.md 2.3]", "self_host", rng=_num(0, 1),
+        why="up to $1/kWh, several times the dearest US state average (EIA)"),
     "licence_usd_per_gpu_year": _f(
         4_500.0, "USD/GPU-year", "Serving software licences (e.g. NVIDIA AI Enterprise).",
         "NVIDIA AI Enterprise $4,500/GPU/yr, Q3 FY24 call [tco_anchors.md 2.9]",
-        "self_host", rng=_NONNEG),
+        "self_host", rng=_num(0, 100_000), why="up to twenty times the NVIDIA AI Enterprise list"),
     "maintenance_share_per_year": _f(
         0.10, "share of capex/year",
         "Hardware support and maintenance contract per year, as a share of the capex "
@@ -258,31 +300,66 @@ _FIELDS: dict[str, Field] = {
         "and Services User Guide, 2024); a reseller-quoted DGX 1-year support of ~20% of "
         "the base price (supercluster.blog) is the top of the range, third-party "
         "maintenance runs 50-70% below OEM (Gartner via axiomupgrades.com)",
-        "self_host", rng=_SHARE),
+        "self_host", rng=_SHARE, why="a yearly contract dearer than the hardware is not one"),
     "fine_tuning_usd": _f(
         25_000.0, "USD", "One-off fine-tuning compute, data and evaluation (month 1).",
         "practitioner range $1k-$50k per run, unsourced [tco_anchors.md 5]: placeholder",
-        "self_host", rng=_NONNEG),
+        "self_host", rng=_num(0, 1e8), why="up to $100M, the scale of a frontier pre-training run"),
     "months_to_production": _f(
         6, "months", "Months before the self-hosted service goes live (procure, fine-tune, "
         "test).", "3-6 month hardware lead times, kshirol-dev notes [S, weak] "
-        "(tco_anchors.md 6)", "self_host", kind=int, rng=_num(0)),
-    # ---- opportunity cost
-    "opportunity_usd_per_month": _f(
-        50_000.0, "USD/month",
-        "Value the capability brings per month; each month before go-live costs this much.",
-        _PERSONA, "opportunity", rng=_NONNEG),
+        "(tco_anchors.md 6)", "self_host", kind=int, rng=_num(0, 60),
+        why="and before horizon_months; more than five years is not a launch plan"),
+    # ---- value
+    "value_usd_per_request": _f(
+        0.10, "USD/request",
+        "Money one served request creates at Scenario A's quality (a cost avoided or a profit "
+        "earned), against doing nothing. Each path earns it from its go-live month.",
+        "illustrative: set your own (the personas give sourced figures)", "value",
+        rng=_num(0, 10_000),
+        why="0 = no value; $10,000 a request is beyond any published per-task value of an "
+            "LLM call (a support chat resolved is worth about $1-8)"),
+    "quality_b_vs_a": _f(
+        1.0, "share of A's value",
+        "Share of A's value per request that B's model delivers (1 = parity; a fine-tuned "
+        "model can exceed 1 on a narrow task).",
+        "assumption: parity (the personas default it from a public evaluation of their two "
+        "models)", "value", rng=_num(0, 1.5),
+        why="0 = worthless answers; fine-tuned 7B adapters beat GPT-4 by 10 points on average "
+            "on 31 narrow tasks (LoRA Land, arXiv 2405.00732, 2024), so up to 1.5"),
+    "data_residency": _f(
+        "any", "", "Where the data may be processed: 'any' (a vendor's API or cloud under "
+        "contract) or 'in_house' (own facilities only: rules out the API and rented GPUs).",
+        "assumption: no restriction", "value", kind=str, options=("any", "in_house")),
     # ---- finance
     "horizon_months": _f(36, "months", "Length of the comparison.", "course design (3 years)",
-                         "finance", kind=int, rng=_num(1)),
+                         "finance", kind=int, rng=_num(1, 120),
+                         why="up to 10 years: two server lives; beyond that no price in the "
+                             "data tables means anything"),
     "discount_rate": _f(
-        0.095, "share/year", "Annual discount rate (WACC) for NPVs.",
+        0.095, "share/year", "Annual discount rate (WACC) for NPVs, applied to after-tax "
+        "cash flows.",
         "[D] Damodaran Jan 2026, software beta 1.28 -> WACC 9-9.5% [tco_anchors.md 2.10]",
-        "finance", rng=_num(-1, lo_open=True)),
-    "ev_ebitda_multiple": _f(
-        24.48, "x", "EV/EBITDA multiple for the board view.",
-        "Damodaran Jan 2026, Software (System & Application) [S, verify] "
-        "[tco_anchors.md 2.11]", "finance", rng=_POS),
+        "finance", rng=_num(0, 1), why="0% to 100% a year: Damodaran's January 2026 industry "
+        "costs of capital run from about 5% to 12%"),
+    "tax_rate": _f(
+        0.2563, "share", "Marginal corporate income tax rate on the project's profit.",
+        "United States, federal 21% plus average state: 25.63% (Damodaran, countrytaxrates."
+        "xls, 5 Jan 2026, from the Tax Foundation)", "finance", rng=_num(0, 0.6),
+        why="0% (a tax-exempt hospital) to 60%, above any national statutory rate"),
+    "terminal_growth": _f(
+        0.02, "share/year",
+        "Growth of the steady-state cash-flow gap after the horizon (terminal value).",
+        "2%: the Federal Reserve's longer-run inflation goal (FOMC Statement on Longer-Run "
+        "Goals, Jan 2012); Damodaran's valuations cap it at the risk-free rate", "finance",
+        rng=_num(-0.05, 0.05), why="a long-run growth rate stays below the risk-free rate "
+        "(about 4% in Jan 2026); the terminal value needs it below discount_rate too "
+        "(otherwise it is reported as not defined)"),
+    "sector": _f(
+        "software", "", "Industry the company is valued in (row of "
+        "data/sector_multiples.csv): sets the multiples of the valuation.",
+        "Damodaran industry tables, January 2026", "finance", kind=str,
+        options=SECTORS),
 }
 
 _SPECIALIST = ("BLS OEWS May 2024 software developers median $133,080 x 1.18 (AI/ML skills "
@@ -308,11 +385,13 @@ for _role in ROLES:
     _usd, _src = _DEFAULT_SALARY[_role]
     _FIELDS[f"{_role}_usd_per_year"] = _f(
         _usd, "USD/year", f"Fully loaded cost of one {_role.replace('_', ' ')} FTE.", _src,
-        "people", rng=_NONNEG)
+        "people", rng=_num(0, 5e6),
+        why="up to $5M a year, above the top published AI-researcher pay packages")
     for _side, _fte in zip("ab", _DEFAULT_FTE[_role], strict=True):
         _FIELDS[f"{_role}_fte_{_side}"] = _f(
             _fte, "FTE", f"{_role.replace('_', ' ').capitalize()} staff in Scenario "
-            f"{_side.upper()}.", _PERSONA, "people", rng=_NONNEG)
+            f"{_side.upper()}.", _PERSONA, "people", rng=_num(0, 1000),
+            why="up to 1,000 people in one role for one service")
 
 
 def _drift_fields() -> dict[str, Field]:
@@ -337,7 +416,7 @@ def _drift_fields() -> dict[str, Field]:
             else ()
         rng = _parse_range(allowed) if kind is not str else None
         out[name] = Field(kind, d.get("unit", ""), default, allowed, d.get("doc", ""),
-                          d.get("source", ""), "drift", rng, options)
+                          d.get("source", ""), "drift", rng, options, why=d.get("why", ""))
     return out
 
 
@@ -361,7 +440,8 @@ def _ops_fields() -> dict[str, Field]:
         lo, hi, lo_open, hi_open = d.get("range", (None, None, False, False))
         rng = _num(lo, hi, lo_open=lo_open, hi_open=hi_open) if "range" in d else None
         out[name] = _f(d["default"], d["unit"], d["doc"], d["source"], d["group"],
-                       kind=d["kind"], rng=rng, options=tuple(d.get("options", ())))
+                       kind=d["kind"], rng=rng, options=tuple(d.get("options", ())),
+                       why=d.get("why", ""))
     return out
 
 

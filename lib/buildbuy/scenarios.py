@@ -248,7 +248,7 @@ def _check_cross(v: dict[str, Any]) -> None:
                             "hosting='owned' (owned GPUs are costed from server_usd, power "
                             "and colocation)")
     out = round(v["tokens_per_request"] * v["output_token_share"])
-    if v["monthly_tokens"] > 0 and (out < 1 or out >= v["tokens_per_request"]):
+    if out < 1 or out >= v["tokens_per_request"]:
         raise ScenarioError("output_token_share", v["output_token_share"],
                             "a share leaving at least one input and one output token per "
                             f"request (tokens_per_request={v['tokens_per_request']})")
@@ -329,13 +329,15 @@ def _fmt_default(v: Any) -> str:
 def schema_markdown() -> str:
     """The Markdown table of :data:`FIELDS` that ``docs/scenarios.md`` embeds.
 
-    One row per field: name, group, unit, default, allowed, meaning, source.
+    One row per field: name, group, unit, default, allowed, why that range, meaning,
+    source.
     """
-    rows = ["| field | group | unit | default | allowed | meaning | source of default |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| field | group | unit | default | allowed | why that range | meaning | "
+            "source of default |",
+            "|---|---|---|---|---|---|---|---|"]
     for name, f in FIELDS.items():
-        cells = [f"`{name}`", f.group, f.unit, _fmt_default(f.default), f.allowed, f.doc,
-                 f.source]
+        cells = [f"`{name}`", f.group, f.unit, _fmt_default(f.default), f.allowed, f.why,
+                 f.doc, f.source]
         rows.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(rows) + "\n"
 

@@ -1,21 +1,23 @@
-"""Monthly cash flows of Scenario A (API-first) and Scenario B (self-host).
+"""Monthly cash costs of Scenario A (API-first) and Scenario B (self-host).
 
 :func:`cashflows` turns a :class:`~buildbuy.scenarios.Scenario` into a tidy table of
-costs, month by month, for both scenarios; :func:`buildbuy.tco_compare.compare` (also
-reachable as ``buildbuy.tco.compare``) adds the outcomes a CFO asks for, and
-:func:`fleet_by_year` is the one place that reports B's fleet.
+cash costs, month by month, for both scenarios; :func:`fleet_by_year` is B's fleet, the one
+every view prints (:mod:`buildbuy.tco_fleet`); :func:`compare` hands this module to
+:func:`buildbuy.tco_compare.compare`, which adds value, tax and the outcomes a CFO asks for
+(``tco_compare`` never imports ``tco``: no import cycle).
 
 Conventions
 -----------
 - ``month`` 0 is "upfront, at the start" (hardware bought before service); months
   1..``horizon_months`` are calendar months of service. ``usd`` is a cost: positive =
   money out, negative = money in (resale of hardware at the horizon).
-- Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``;
-  its average load is volume / 2,628,000 s (730 h) and its peak-hour load
-  ``peak_to_average`` times that, spread over the day by the scaled daily profile
-  (:mod:`buildbuy.load_profile`). A scenario serves its volume from the month after its
-  go-live delay (``months_to_production_a`` / ``months_to_production``); before that its
-  opportunity cost ``opportunity_usd_per_month`` is charged instead.
+- Volume in month ``m >= 1`` is ``monthly_tokens * (1 + annual_growth) ** ((m - 1) / 12)``
+  (:func:`buildbuy.demand.volume_tokens`); its average load is volume / 2,628,000 s
+  (730 h) and its peak-hour load ``peak_to_average`` times that, spread over the day by
+  the scaled daily profile (:mod:`buildbuy.load_profile`). A scenario serves its volume
+  from the month after its go-live delay (``months_to_production_a`` /
+  ``months_to_production``). The value it misses before then is a value line
+  (:mod:`buildbuy.value`), not a cost.
 - **API fees** = tokens not served by provisioned capacity x the blended list price
   (``buildbuy.costs.api_usd_per_1k_tokens``) x ``(1 - api_discount)`` x the price index of
   :mod:`buildbuy.api_price` (same-model decline and model refreshes). Refreshes pay a
@@ -55,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import api_limits, api_price, capacity, load_profile
+from buildbuy import api_limits, api_price, capacity, demand, load_profile
 from buildbuy._validate import bad
 from buildbuy.capacity import Sizing
 from buildbuy.costs import HOURS_PER_MONTH
@@ -64,7 +66,6 @@ from buildbuy.scenarios import FIELDS, ROLES
 from buildbuy.tco_context import (
     ModelContext,
     api_usd_per_token,
-    burst_usd_per_hour,
     context,
     drift_lines,
     gpu_usd_per_hour,
@@ -95,28 +96,23 @@ __all__ = [
     "drift_lines",
     "fleet_by_year",
     "gpu_usd_per_hour",
+    "monthly_lines",
     "monthly_totals",
     "served_tokens",
     "sizing",
 ]
 
-#: Categories of the tidy frame (docs/design.md).
-CATEGORIES: tuple[str, ...] = ("capex", "opex", "people", "opportunity", "drift")
-_SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600.0
+#: Categories of the tidy frame (docs/design.md): cash costs only.
+CATEGORIES: tuple[str, ...] = ("capex", "opex", "people", "drift")
+_SECONDS_PER_MONTH = demand.SECONDS_PER_MONTH
 #: Fields that set the GPU sizing per replica: fixed within one vectorised call.
 FIXED_FIELDS: frozenset[str] = frozenset(
     {"output_token_share", "tokens_per_request", "max_ms_per_output_token"})
+# (weights_precision, a text field, also sets the sizing: vary it with Scenario.replace)
 
 
-_peak_tokens_per_s = capacity.peak_tokens_per_s
-_split = capacity.request_split
-_year_peak_volume = capacity.year_peak_volume
+_split = capacity.request_split  # the (prompt, output) split of a request (tests read it)
 sizing = capacity.sizing
-# names other modules and tests used before the split into tco_context / tco_fleet
-_context = context
-_gpu_usd_per_hour = gpu_usd_per_hour
-_burst_usd_per_hour = burst_usd_per_hour
-_params = params
 
 
 Component = tuple[str, str, str, np.ndarray]
@@ -135,7 +131,7 @@ def _components(p: Mapping[str, Any], c: ModelContext) -> Iterator[Component]:
     live_b = (m >= c.live_b_from).astype(float)
     year_idx = ((np.maximum(m, 1.0) - 1.0) // 12.0).astype(int)  # month 0 is in year 1
 
-    volume = p["monthly_tokens"] * (1.0 + p["annual_growth"]) ** ((m - 1.0) / 12.0) * service
+    volume = demand.volume_tokens(p["monthly_tokens"], p["annual_growth"], m)
     # ---- Scenario A: API fees, provisioned capacity above the top tier, refreshes
     o, cs = p["output_token_share"], p["cached_input_share"]
     p00, p10, p01, p11 = c.api_corners
@@ -206,8 +202,8 @@ def _components(p: Mapping[str, Any], c: ModelContext) -> Iterator[Component]:
     yield "B", "licences", "opex", gpus_m * p["licence_usd_per_gpu_year"] / 12.0
     yield "B", "fine_tuning", "opex", p["fine_tuning_usd"] * (m == 1)
 
-    # ---- both: people, B's on-call rotation, opportunity cost, drift
-    for side, live_from in (("A", c.live_a_from), ("B", c.live_b_from)):
+    # ---- both: people, B's on-call rotation, drift
+    for side in ("A", "B"):
         for role in ROLES:
             yield (side, role, "people", p[f"{role}_fte_{side.lower()}"]
                    * p[f"{role}_usd_per_year"] / 12.0 * service)
@@ -215,21 +211,20 @@ def _components(p: Mapping[str, Any], c: ModelContext) -> Iterator[Component]:
             short = np.maximum(c.on_call_min - p["ml_engineer_fte_b"] - p["mlops_fte_b"], 0.0)
             yield "B", "on_call_staff", "people", (short * p["mlops_usd_per_year"] / 12.0
                                                    * live_b)
-        delayed = ((m >= 1) & (m < live_from)).astype(float)
-        yield side, "delayed_value", "opportunity", p["opportunity_usd_per_month"] * delayed
         for comp, arr in c.drift.get(side, {}).items():
             yield side, comp, "drift", arr
 
 
 def served_tokens(S: Any) -> dict[str, np.ndarray]:
     """Tokens served per month (index = month 0..horizon) by A and by B."""
-    m = np.arange(S.horizon_months + 1, dtype=float)
-    vol = S.monthly_tokens * (1.0 + S.annual_growth) ** ((m - 1.0) / 12.0) * (m >= 1)
+    m = demand.months(S.horizon_months)
+    vol = demand.tokens(S)
     return {"A": vol * (m > S.months_to_production_a),
             "B": vol * (m > S.months_to_production)}
 
 
-def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
+def cashflows(S: Any, *, size: Sizing | None = None,
+              context: ModelContext | None = None) -> pd.DataFrame:
     """Monthly cash flows of Scenario A and B as a tidy frame.
 
     Parameters
@@ -239,6 +234,8 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     size : Sizing, optional
         Reuse a :func:`sizing` result (it depends only on model, GPU, request shape,
         latency target and the first year's peak).
+    context : ModelContext, optional
+        A precomputed :func:`context` (it wins over ``size``).
 
     Returns
     -------
@@ -257,7 +254,7 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     >>> bool((cf.groupby(["scenario", "component"]).size() == 37).all())
     True
     """
-    c = model_context(S, size)
+    c = context if context is not None else model_context(S, size)
     p = params(S)
     months = np.arange(S.horizon_months + 1)
     parts = []
@@ -268,9 +265,20 @@ def cashflows(S: Any, *, size: Sizing | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
-                   context: ModelContext | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Total monthly cost of A and B, vectorised over draws of some fields.
+def _check_varied(varied: Mapping[str, Any] | None) -> None:
+    for k in varied or {}:
+        if k not in FIELDS:
+            raise bad("varied", k, "names of scenario fields")
+        if k in FIXED_FIELDS or FIELDS[k].type is not float:
+            raise bad("varied", k, "a numeric scenario field that does not change the GPU "
+                      "sizing per replica or a month count (" + ", ".join(sorted(FIXED_FIELDS))
+                      + " and whole-number fields are fixed per run)")
+
+
+def monthly_lines(S: Any, varied: Mapping[str, Any] | None = None, *,
+                  context: ModelContext | None = None, components: bool = False,
+                  ) -> dict[tuple[str, str], np.ndarray]:
+    """Monthly cash costs by ``(scenario, category)``, vectorised over draws of some fields.
 
     Parameters
     ----------
@@ -281,32 +289,54 @@ def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
         the GPU sizing per replica (``output_token_share``, ``tokens_per_request``,
         ``max_ms_per_output_token``) and whole-number fields cannot vary here: vary them
         through ``S.replace`` instead.
-    context : optional
-        A precomputed draw-invariant context (internal; speeds up repeated calls).
+    context : ModelContext, optional
+        A precomputed :func:`context` (speeds up repeated calls).
+    components : bool
+        Key by ``(scenario, category, component)`` instead (capex split into purchases
+        and the resale credit, which the tax view needs apart).
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        Costs of A and B, shape ``(n, horizon + 1)`` (``(1, horizon + 1)`` without
-        ``varied``).
+    dict
+        ``(scenario, category) -> array`` of shape ``(n, horizon + 1)``
+        (``(1, horizon + 1)`` without ``varied``); every category of :data:`CATEGORIES`
+        is present for both scenarios.
     """
-    for k in varied or {}:
-        if k not in FIELDS:
-            raise bad("varied", k, "names of scenario fields")
-        if k in FIXED_FIELDS or FIELDS[k].type is not float:
-            raise bad("varied", k, "a numeric scenario field that does not change the GPU "
-                      "sizing per replica or a month count (" + ", ".join(sorted(FIXED_FIELDS))
-                      + " and whole-number fields are fixed per run)")
+    _check_varied(varied)
     c = context if context is not None else model_context(S)
     p = params(S, varied)
     n = max((np.size(v) for v in (varied or {}).values()), default=1)
-    total = {"A": np.zeros((n, c.horizon + 1)), "B": np.zeros((n, c.horizon + 1))}
-    for scen, _comp, _cat, usd in _components(p, c):
-        total[scen] += usd
-    return total["A"], total["B"]
+    out: dict[Any, np.ndarray] = {}
+    if not components:
+        for scen in ("A", "B"):
+            for cat in CATEGORIES:
+                out[scen, cat] = np.zeros((n, c.horizon + 1))
+    for scen, comp, cat, usd in _components(p, c):
+        key = (scen, cat, comp) if components else (scen, cat)
+        out[key] = out.get(key, np.zeros((n, c.horizon + 1))) + usd
+    return out
+
+
+def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
+                   context: ModelContext | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Total monthly cash cost of A and B, vectorised over draws of some fields.
+
+    Arguments as :func:`monthly_lines`. Returns the costs of A and B, shape
+    ``(n, horizon + 1)`` (``(1, horizon + 1)`` without ``varied``).
+    """
+    lines = monthly_lines(S, varied, context=context)
+    return (sum(lines["A", cat] for cat in CATEGORIES),  # type: ignore[return-value]
+            sum(lines["B", cat] for cat in CATEGORIES))
 
 
 def compare(S: Any) -> Any:
-    """Compare A and B for scenario ``S``; see :func:`buildbuy.tco_compare.compare`."""
-    from buildbuy.tco_compare import compare as _compare
-    return _compare(S)
+    """Compare A, B and the hybrid for ``S``: :func:`buildbuy.tco_compare.compare`.
+
+    Passes this module as the cost model, so ``tco_compare`` needs no import of ``tco``.
+    The result is cached per scenario values (every view gets the same object).
+    """
+    import sys
+
+    from buildbuy import tco_compare
+
+    return tco_compare.compare(S, model=sys.modules[__name__])

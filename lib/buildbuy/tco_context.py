@@ -66,12 +66,28 @@ def burst_usd_per_hour(S: Any) -> float:
     return 0.0
 
 
+_DRIFT_CACHE: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+
+
 def drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
     """Drift cost lines of :func:`buildbuy.drift.cost_lines` as arrays.
 
     Returns ``{scenario: {component: usd per month 0..horizon}}``. They do not depend
-    on volume or prices, so Monte Carlo draws reuse them unchanged.
+    on volume or prices, so Monte Carlo draws reuse them unchanged. Kept per scenario
+    values (the decision record, its Monte Carlo and its tornado ask for the same lines);
+    the arrays are read-only.
     """
+    import json
+
+    key = json.dumps(S.to_dict(), sort_keys=True, default=str)
+    if key not in _DRIFT_CACHE:
+        if len(_DRIFT_CACHE) > 64:
+            _DRIFT_CACHE.clear()
+        _DRIFT_CACHE[key] = _drift_lines(S)
+    return _DRIFT_CACHE[key]
+
+
+def _drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
     from buildbuy import drift  # imported here: drift is heavier than the rest of tco
 
     frame = drift.cost_lines(S)
@@ -80,6 +96,7 @@ def drift_lines(S: Any) -> dict[str, dict[str, np.ndarray]]:
     for (scen, comp), rows in frame.groupby(["scenario", "component"], sort=True):
         arr = np.zeros(n)
         np.add.at(arr, rows["month"].to_numpy(dtype=int), rows["usd"].to_numpy(dtype=float))
+        arr.flags.writeable = False
         out.setdefault(str(scen), {})[str(comp)] = arr
     return out
 

@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from buildbuy import capacity, load_profile
+from buildbuy import capacity, demand, load_profile
 from buildbuy.capacity import SECONDS_PER_MONTH, Sizing
 from buildbuy.costs import HOURS_PER_MONTH
 from buildbuy.tco_context import ModelContext, context, params
@@ -90,7 +91,12 @@ def cloud_fleet(p: Mapping[str, Any], c: ModelContext, volume: np.ndarray, live_
 
 @dataclasses.dataclass(frozen=True)
 class FleetYear:
-    """Scenario B's fleet in one year of the horizon (see :func:`fleet_by_year`)."""
+    """Scenario B's fleet in one year of the horizon (see :func:`fleet_by_year`).
+
+    ``gpus`` is the fleet (with headroom and redundancy); ``gpus_needed`` the bare count
+    that serves the year's peak at full load with no spare (``Sizing.n_gpus``, what
+    ``buildbuy.tps.size_fleet`` returns for that peak). Both are 0 before B is live.
+    """
 
     year: int
     gpus: int
@@ -101,6 +107,7 @@ class FleetYear:
     capacity_tokens_per_s: float
     utilisation_at_peak: float
     sized_for: str
+    gpus_needed: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,6 +126,13 @@ class FleetPlan:
     hosting: str
     redundancy: str
     target_utilisation: float
+
+    def frame(self) -> pd.DataFrame:
+        """One row per year: every field of :class:`FleetYear` (``servers`` 0 for cloud)."""
+        rows = [dataclasses.asdict(y) for y in self.years]
+        out = pd.DataFrame(rows, columns=[f.name for f in dataclasses.fields(FleetYear)])
+        out["servers"] = out["servers"].fillna(0).astype(int)
+        return out
 
     @property
     def gpus_by_year(self) -> list[int]:
@@ -163,7 +177,7 @@ def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
     m = np.arange(c.horizon + 1, dtype=float)
     live_b = (m >= c.live_b_from).astype(float)
     year_idx = ((np.maximum(m, 1.0) - 1.0) // 12.0).astype(int)
-    volume = S.monthly_tokens * (1.0 + S.annual_growth) ** ((m - 1.0) / 12.0) * (m >= 1)
+    volume = demand.tokens(S)
     per_gpu = c.sizing.tokens_per_s_per_gpu
     years = []
     n_years = int(year_idx.max()) + 1
@@ -177,7 +191,8 @@ def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
             cap = gpus * per_gpu
             years.append(FleetYear(y + 1, gpus, n_srv, 0, float(gpus), pk, cap,
                                    pk / cap if cap else 0.0,
-                                   _sized_for(S, owned=True)))
+                                   _sized_for(S, c, y + 1, bool(live_year[y]), owned=True),
+                                   int(c.sizing.n_gpus(pk)) if live_year[y] else 0))
     else:
         need, hours, reserved = cloud_fleet(p, c, volume, live_b, year_idx)
         need = need.reshape(-1, *need.shape[-2:])[0]
@@ -187,21 +202,29 @@ def fleet_by_year(S: Any, *, size: Sizing | None = None) -> FleetPlan:
             sel = (year_idx == y) & (live_b > 0)
             if not sel.any():
                 years.append(FleetYear(y + 1, 0, None, 0, 0.0, 0.0, 0.0, 0.0,
-                                       _sized_for(S, owned=False)))
+                                       _sized_for(S, c, y + 1, False, owned=False)))
                 continue
             gpus = round(float(need[sel].max()))
             pk = float((volume[sel] / SECONDS_PER_MONTH).max() * S.peak_to_average)
             cap = gpus * per_gpu
             years.append(FleetYear(y + 1, gpus, None, round(float(reserved[sel].max())),
                                    float(np.maximum(mean[sel], reserved[sel]).mean()), pk,
-                                   cap, pk / cap if cap else 0.0, _sized_for(S, owned=False)))
+                                   cap, pk / cap if cap else 0.0,
+                                   _sized_for(S, c, y + 1, True, owned=False),
+                                   int(c.sizing.n_gpus(pk))))
     return FleetPlan(tuple(years), c.sizing.fleet, S.hosting, S.redundancy,
                      float(S.target_utilisation))
 
 
-def _sized_for(S: Any, *, owned: bool) -> str:
+def _sized_for(S: Any, c: ModelContext, year: int, live: bool, *, owned: bool) -> str:
+    """What a year's GPU count is sized for, in words (the label every view prints)."""
+    if c.sizing.error is not None:
+        return f"not feasible: {c.sizing.error}"
+    if not live:
+        return f"year {year}: not live yet (B goes live in month {c.live_b_from})"
     what = ("GPUs owned, bought for the year's peak hour" if owned
             else "GPUs in the year's peak hour (the fleet follows the load hour by hour)")
     spare = {"none": "no spare", "n_plus_1": "one spare " + ("server" if owned else "replica"),
              "two_sites": "two sites, each able to carry the peak"}[S.redundancy]
-    return (f"{what}; peak at {S.target_utilisation:.0%} of capacity; {spare}")
+    return (f"{what}; peak at {S.target_utilisation:.0%} of capacity at "
+            f"{S.max_ms_per_output_token:g} ms per output token; {spare}")

@@ -1,15 +1,18 @@
-"""How sure are we? Tornado, two-way grid and a vectorised Monte Carlo of B minus A.
+"""How sure are we? Tornado, two-way grid and a vectorised Monte Carlo of B against A.
 
-Every function here measures the *cost difference* of self-hosting over the API:
-``B - A``, positive when self-hosting costs more. Two metrics:
+The metrics, all in USD:
 
-- ``"npv_diff"``: cost NPV of B minus cost NPV of A (monthly discounting as
-  :func:`buildbuy.tco_compare.compare`), in USD;
-- ``"tco_diff"``: undiscounted total cost over the horizon, B minus A, in USD.
+- ``"npv_gap"`` (default): the decision's NPV gap, after-tax NPV of self-hosting (B)
+  minus that of the API (A), value included (:mod:`buildbuy.path_cash`); positive when
+  building creates more value;
+- ``"npv_gap_hybrid"``: the same for the hybrid path (H) against A;
+- ``"npv_diff"``: the cost view, pre-tax cash-cost NPV of B minus A (positive when
+  self-hosting costs more);
+- ``"tco_diff"``: undiscounted cash cost over the horizon, B minus A.
 
-All three tools call :func:`buildbuy.tco.monthly_totals`, the same arithmetic as the
-cash-flow table, with a leading axis of draws: nothing is re-implemented, so a
-sensitivity can never drift from the cash flows it explains.
+All tools call :func:`buildbuy.tco.monthly_lines` and :func:`buildbuy.path_cash.path_cash`,
+the same arithmetic as the decision record, with a leading axis of draws: nothing is
+re-implemented, so a sensitivity can never drift from the figures it explains.
 
 A *driver* is a scenario field (``"server_usd"``) or one of the scale factors in
 :data:`SCALES` (``"staff_fte_b_scale"`` multiplies every ``<role>_fte_b``). The tornado
@@ -28,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from buildbuy import finance, tco
+from buildbuy import finance, path_cash, tco
 from buildbuy._validate import bad, choice, integer
 from buildbuy.scenarios import FIELDS, ROLES
 
@@ -39,6 +42,7 @@ __all__ = [
     "MonteCarlo",
     "default_drivers",
     "grid",
+    "metrics",
     "monte_carlo",
     "pert_ppf",
     "tornado",
@@ -46,7 +50,10 @@ __all__ = [
     "triangular_ppf",
 ]
 
-METRICS: tuple[str, ...] = ("npv_diff", "tco_diff")
+METRICS: tuple[str, ...] = ("npv_gap", "npv_gap_hybrid", "npv_diff", "tco_diff")
+#: Fields the value and tax side reads per draw (the cost model reads the rest).
+_PATH_FIELDS: tuple[str, ...] = ("monthly_tokens", "annual_growth", "value_usd_per_request",
+                                 "quality_b_vs_a", "tax_rate")
 
 #: Scale factors usable as drivers, with what they multiply.
 SCALES: dict[str, str] = {
@@ -90,7 +97,7 @@ def _base_value(S: Any, name: str) -> float:
 
 
 def default_drivers(S: Any) -> list[Driver]:
-    """Twelve or thirteen drivers with sourced ranges, adapted to the hosting mode of ``S``.
+    """Thirteen (cloud) or sixteen (owned) drivers with sourced ranges, by hosting mode.
 
     Ranges: the same model's API list price falling 0 to 30% a year (the Sonnet tier flat
     at $3 / $15 since March 2024; a cheaper model of the same capability is a refresh,
@@ -100,8 +107,8 @@ def default_drivers(S: Any) -> list[Driver]:
     $6.88 AWS p5 around ~$4: tco_anchors.md 2.2); electricity 6.6-18.6 c/kWh (EIA 2023,
     TX and CA); PUE 1.1-1.56 (Uptime 2024); discount rate 8-11% (Damodaran-derived band);
     used-server value falling 20-50% a year; maintenance 5-20% of capex a year. Volume,
-    growth, peak factor, staff and value per month are persona
-    assumptions: x0.5 to x1.5 (volume x0.5 to x2).
+    growth, peak factor, staff and value per request are persona assumptions: x0.5 to
+    x1.5 (volume x0.5 to x2); B's quality share +/-10%.
     """
     owned = S.hosting == "owned"
     persona = "persona assumption: +/-50% around the persona's value"
@@ -120,8 +127,11 @@ def default_drivers(S: Any) -> list[Driver]:
         Driver("staff_fte_b_scale", 0.5, 1.5, False, persona, "Self-host staff (FTE)"),
         Driver("discount_rate", 0.08, 0.11, False,
                "[D] Damodaran Jan 2026 band 8-11% (tco_anchors.md 2.10)", "Discount rate"),
-        Driver("opportunity_usd_per_month", 0.5, 1.5, True, persona,
-               "Value of the capability per month"),
+        Driver("value_usd_per_request", 0.5, 1.5, True, persona,
+               "Value per request"),
+        Driver("quality_b_vs_a", 0.9, min(1.1, 1.5 / max(S.quality_b_vs_a, 1e-9)), True,
+               "persona assumption: +/-10%, about the spread of the benchmark ratios behind "
+               "the default across task categories", "Quality of B (share of A's value)"),
         Driver("api_discount", 0.0, 0.3, False,
                "self-serve list price to 30% off for committed enterprise spend (OpenAI "
                "Scale Tier: 12% base savings, 2024; larger figures are unverified claims)",
@@ -181,30 +191,44 @@ def _expand(S: Any, varied: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-def _diffs(S: Any, varied: Mapping[str, np.ndarray], ctx: Any
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """``(tco_diff, npv_diff)``, B - A, for each row of the driver arrays in ``varied``."""
+def metrics(S: Any, varied: Mapping[str, np.ndarray], ctx: Any = None
+            ) -> dict[str, np.ndarray]:
+    """Every metric of :data:`METRICS` for each row of the driver arrays in ``varied``.
+
+    ``varied`` maps driver names (fields or :data:`SCALES`) to 1-D arrays of draws;
+    ``ctx`` is a precomputed :func:`buildbuy.tco.context` (built if omitted).
+    """
+    ctx = ctx if ctx is not None else tco.context(S)
     fields = _expand(S, varied)
     rate = fields.pop("discount_rate", None)
-    a, b = tco.monthly_totals(S, fields, context=ctx)
-    d = b - a
+    lines = tco.monthly_lines(S, fields, context=ctx, components=True)
+    params = {k: np.asarray(fields[k], dtype=float).reshape(-1, 1)
+              for k in _PATH_FIELDS if k in fields}
+    paths = path_cash.path_cash(S, lines, params)
     annual = np.asarray(S.discount_rate if rate is None else rate, dtype=float)
     if np.any(annual <= -1.0):
         raise bad("discount_rate", float(annual.min()), "a rate > -1")
     monthly = (1.0 + annual) ** (1.0 / 12.0) - 1.0  # = finance.monthly_rate, elementwise
-    npv = finance.npv(monthly if monthly.ndim else float(monthly), d)
-    return d.sum(axis=-1), np.asarray(npv)
+    r = monthly if monthly.ndim else float(monthly)
+
+    def npv(x: np.ndarray) -> np.ndarray:
+        return np.asarray(finance.npv(r, np.atleast_2d(x)))
+
+    cost = {s: sum(v for k, v in lines.items() if k[0] == s) for s in ("A", "B")}
+    d = np.atleast_2d(cost["B"] - cost["A"])
+    return {"npv_gap": npv(paths["B"].fcf - paths["A"].fcf),
+            "npv_gap_hybrid": npv(paths["H"].fcf - paths["A"].fcf),
+            "npv_diff": npv(d), "tco_diff": d.sum(axis=-1)}
 
 
 def _evaluate(S: Any, varied: Mapping[str, np.ndarray], ctx: Any, metric: str
               ) -> np.ndarray:
-    tco_diff, npv_diff = _diffs(S, varied, ctx)
-    return tco_diff if metric == "tco_diff" else npv_diff
+    return metrics(S, varied, ctx)[metric]
 
 
 def tornado(S: Any, drivers: Sequence[Driver] | None = None, *,
-            metric: str = "npv_diff") -> pd.DataFrame:
-    """One-at-a-time sensitivity of the B - A cost difference.
+            metric: str = "npv_gap") -> pd.DataFrame:
+    """One-at-a-time sensitivity of a metric (default the NPV gap, B minus A).
 
     Each driver is set to its low and then its high value with every other input at
     the scenario's value. Drivers on float fields run in one vectorised call; drivers on
@@ -263,7 +287,9 @@ def _rounded(name: str, v: tuple[float, float, float]) -> tuple[float, float, fl
     return v
 
 
-def tornado_chart(table: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
+def tornado_chart(table: pd.DataFrame, *, ax: Any = None, title: str | None = None,
+                  xlabel: str = "NPV gap, self-host minus API, after tax, $M "
+                                "(> 0: self-hosting creates more value)") -> Any:
     """Horizontal-bar tornado of a :func:`tornado` table; returns the Figure.
 
     Bars start at the base case; the widest driver is on top. Labels give the low and
@@ -286,7 +312,7 @@ def tornado_chart(table: pd.DataFrame, *, ax: Any = None, title: str | None = No
     ax.axvline(0.0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y, [f"{lab} ({_fmt(a)} / {_fmt(b)})" for lab, a, b in
                       zip(t["label"], t["low"], t["high"], strict=True)])
-    ax.set_xlabel("Self-host minus API cost, $M (> 0: API cheaper)")
+    ax.set_xlabel(xlabel)
     ax.set_title(title or "What moves the answer")
     ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
@@ -300,7 +326,7 @@ def _fmt(x: float) -> str:
 
 
 def grid(S: Any, x: str, x_values: Sequence[float], y: str, y_values: Sequence[float], *,
-         metric: str = "npv_diff") -> pd.DataFrame:
+         metric: str = "npv_gap") -> pd.DataFrame:
     """Two-way sensitivity: the metric for every pair of ``x`` and ``y`` values.
 
     Returns
@@ -372,13 +398,17 @@ class MonteCarlo:
     ----------
     n_draws, seed : int
     percentiles_usd : pandas.DataFrame
-        Index ``P10``, ``P50``, ``P90``; columns ``tco_diff`` and ``npv_diff`` (B - A).
+        Index ``P10``, ``P50``, ``P90``; one column per metric of :data:`METRICS`.
+    prob_b_better : float
+        Share of draws in which B's after-tax NPV beats A's (``npv_gap > 0``).
+    prob_hybrid_better : float
+        The same for H against A.
     prob_self_host_cheaper : float
-        Share of draws with B's undiscounted horizon cost below A's.
+        Share of draws with B's undiscounted cash cost below A's.
     prob_self_host_cheaper_npv : float
         The same on cost NPVs.
     draws : pandas.DataFrame
-        One row per draw: the sampled inputs and both metrics.
+        One row per draw: the sampled inputs and every metric.
     inputs : dict
         ``name -> (low, mode, high)`` as sampled.
     """
@@ -386,6 +416,8 @@ class MonteCarlo:
     n_draws: int
     seed: int
     percentiles_usd: pd.DataFrame
+    prob_b_better: float
+    prob_hybrid_better: float
     prob_self_host_cheaper: float
     prob_self_host_cheaper_npv: float
     draws: pd.DataFrame
@@ -425,7 +457,7 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
                 n_draws: int = 100_000, seed: int = 0, distribution: str = "triangular",
                 correlation: Mapping[tuple[str, str], float] | None = None,
                 chunk: int = 4_096) -> MonteCarlo:
-    """Seeded, vectorised Monte Carlo of the B - A cost difference.
+    """Seeded, vectorised Monte Carlo of the NPV gap and the cost difference, B - A.
 
     Parameters
     ----------
@@ -443,7 +475,7 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
         definite. Rank correlation of the draws is close to, not equal to, ``rho``
         (``6/pi * asin(rho/2)`` for the Spearman correlation of the copula).
     chunk : int
-        Draws evaluated per vectorised call (memory: about 0.3 KB x months per draw).
+        Draws evaluated per vectorised call (memory: about 0.5 KB x months per draw).
 
     Returns
     -------
@@ -455,7 +487,7 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
     >>> mc = monte_carlo(scenarios.load("bank_support"), n_draws=2_000, seed=1)
     >>> list(mc.percentiles_usd.index)
     ['P10', 'P50', 'P90']
-    >>> 0.0 <= mc.prob_self_host_cheaper <= 1.0
+    >>> 0.0 <= mc.prob_b_better <= 1.0
     True
     """
     n = integer("n_draws", n_draws, minimum=1)
@@ -484,15 +516,16 @@ def monte_carlo(S: Any, inputs: Mapping[str, Sequence[float]] | None = None, *,
     ppf = triangular_ppf if distribution == "triangular" else pert_ppf
     sampled = {name: ppf(u[:, i], *spec[name]) for i, name in enumerate(names)}
     ctx = tco.context(S)
-    tco_diff = np.empty(n)
-    npv_diff = np.empty(n)
+    found = {k: np.empty(n) for k in METRICS}
     for start in range(0, n, chunk):
         part = {k: v[start:start + chunk] for k, v in sampled.items()}
-        tco_diff[start:start + chunk], npv_diff[start:start + chunk] = _diffs(S, part, ctx)
+        for k, v in metrics(S, part, ctx).items():
+            found[k][start:start + chunk] = v
     q = [10, 50, 90]
-    pct = pd.DataFrame({"tco_diff": np.percentile(tco_diff, q),
-                        "npv_diff": np.percentile(npv_diff, q)},
+    pct = pd.DataFrame({k: np.percentile(v, q) for k, v in found.items()},
                        index=["P10", "P50", "P90"])
-    draws = pd.DataFrame({**sampled, "tco_diff": tco_diff, "npv_diff": npv_diff})
-    return MonteCarlo(n, seed, pct, float(np.mean(tco_diff < 0)),
-                      float(np.mean(npv_diff < 0)), draws, dict(spec))
+    draws = pd.DataFrame({**sampled, **found})
+    return MonteCarlo(n, seed, pct, float(np.mean(found["npv_gap"] > 0)),
+                      float(np.mean(found["npv_gap_hybrid"] > 0)),
+                      float(np.mean(found["tco_diff"] < 0)),
+                      float(np.mean(found["npv_diff"] < 0)), draws, dict(spec))

@@ -3,7 +3,7 @@
 A memo is five sections, in this order (:data:`REQUIRED_SECTIONS`):
 
 1. **Business problem**: what hurts, for whom, in numbers.
-2. **Recommendation**: build, buy or hybrid, with the rationale under three labels:
+2. **Recommendation**: build, buy, hybrid or neither, with the rationale under three labels:
    **TCO**, **IP** and **Time to market** (:data:`RATIONALE_LABELS`).
 3. **Financial impact**: a table of the model's figures plus the learner's reading of them.
 4. **Risks and mitigations**: one line per risk, each with its mitigation.
@@ -21,9 +21,11 @@ the figure, rounded to the digits shown, gives the quoted number. ``$1.2M``
 matches any value in [1.15M, 1.25M]; ``14 months`` matches [13.5, 14.5]. Signs
 are carried by the words ("saves $200k"), so magnitudes are compared.
 
-The package has three modules: :mod:`~buildbuy.memo.figures` (the numbers and their
-formatting), :mod:`~buildbuy.memo.builder` (the memo) and :mod:`~buildbuy.memo.checker`
-(reading a memo back).
+The figures are the decision record's (:class:`buildbuy.decision.Figure`, one formatter:
+:func:`buildbuy.decision.format_value`); :func:`memo_figures` is ``decide(S).figures``.
+The package has three modules: :mod:`~buildbuy.memo.builder` (the memo),
+:mod:`~buildbuy.memo.checker` (reading a memo back) and :mod:`~buildbuy.memo.draft` (a
+first draft from the record).
 
 Examples
 --------
@@ -37,16 +39,20 @@ Examples
 True
 """
 
+from typing import Any
+
+from buildbuy.decision.figures import UNITS, Figure, format_value
 from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, build_memo
 from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, quoted_numbers
 from buildbuy.memo.draft import draft_memo
-from buildbuy.memo.figures import (
-    UNITS,
-    Figure,
-    figures_from_comparison,
-    format_value,
-    memo_figures,
-)
+
+
+def memo_figures(scenario: Any) -> dict[str, Figure]:
+    """Every figure a memo may quote for ``scenario``: ``decide(scenario).figures``."""
+    from buildbuy.decision import decide
+
+    return decide(scenario).figures
+
 
 __all__ = [
     "MAX_WORDS",
@@ -60,7 +66,6 @@ __all__ = [
     "build_memo",
     "check_memo",
     "draft_memo",
-    "figures_from_comparison",
     "format_value",
     "memo_figures",
     "quoted_numbers",

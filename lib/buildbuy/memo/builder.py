@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from buildbuy._validate import bad, choice, suggest
-from buildbuy.memo.figures import Figure, _figure_map
+from buildbuy.decision.figures import Figure, figure_map
 
-__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo"]
+__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo",
+           "word_count"]
 
 #: Section headings every memo must carry, in order.
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -28,13 +29,15 @@ RATIONALE_LABELS: dict[str, str] = {
 }
 #: One printed page of prose at 11 pt holds about 500-600 words; we allow 650.
 MAX_WORDS: int = 650
-STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid")
+STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid", "neither")
 #: The opening sentence of the Recommendation section, per strategy.
 STRATEGY_SENTENCES: dict[str, str] = {
     "build": "We recommend that we **build**: fine-tune an open model and serve it ourselves.",
     "buy": "We recommend that we **buy**: serve the workload through a provider's API.",
-    "hybrid": "We recommend a **hybrid**: start on the API and keep self-hosting ready to "
-              "switch on.",
+    "hybrid": "We recommend a **hybrid**: launch on the API and move to our own fine-tuned "
+              "model once it is live.",
+    "neither": "We recommend **neither**: at these numbers no option creates value, so we "
+               "should not start this project now.",
 }
 
 
@@ -83,7 +86,7 @@ class Memo:
     @property
     def word_count(self) -> int:
         """Words of prose, not counting the figures table."""
-        return _word_count(self.markdown)
+        return word_count(self.markdown)
 
     def _repr_markdown_(self) -> str:
         return self.markdown
@@ -96,7 +99,8 @@ class Memo:
         return self.markdown
 
 
-def _word_count(markdown: str) -> int:
+def word_count(markdown: str) -> int:
+    """Words of prose in ``markdown``, not counting table rows (lines starting with ``|``)."""
     prose = [ln for ln in markdown.splitlines() if not ln.lstrip().startswith("|")]
     return len(re.findall(r"[A-Za-z0-9$%][\w$%.,'-]*", "\n".join(prose)))
 
@@ -121,7 +125,7 @@ def build_memo(
         The memo's title.
     problem : str
         The business problem, in numbers where possible.
-    strategy : {"build", "buy", "hybrid"}
+    strategy : {"build", "buy", "hybrid", "neither"}
         The recommendation.
     rationale : mapping
         Keys ``"tco"``, ``"ip"`` and ``"time_to_market"``, one short paragraph each.
@@ -132,7 +136,7 @@ def build_memo(
     call_to_action : str
         What the board is asked to decide or approve.
     figures : mapping or iterable of :class:`Figure`
-        The model's numbers (see :func:`memo_figures`). Text fields quote them as ``{key}``.
+        The model's numbers (``decide(S).figures``). Text fields quote them as ``{key}``.
     table_keys : sequence of str, optional
         Figures to list in the Financial impact table, in order (default: all).
 
@@ -156,7 +160,7 @@ def build_memo(
     >>> "**TCO.** API costs $1.23M." in m.markdown
     True
     """
-    figs = _figure_map(figures)
+    figs = figure_map(figures)
     if not isinstance(title, str) or not title.strip():
         raise bad("title", title, "a non-empty string")
     choice("strategy", strategy, STRATEGIES)

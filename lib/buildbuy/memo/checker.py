@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from buildbuy._validate import bad, integer
-from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, _word_count
-from buildbuy.memo.figures import Figure, _figure_map
+from buildbuy.decision.figures import Figure, figure_map
+from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, word_count
 
 __all__ = ["MemoCheck", "Quoted", "check_memo", "quoted_numbers"]
 
@@ -17,12 +17,13 @@ _SCALE = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
 _SUFFIX = r"(?:\s?(k|thousand|mn|million|bn|billion|m|b)\b)?"
 _MONEY = re.compile(r"\$\s?" + _NUM + r"(?:\s?(k|thousand|mn|million|bn|billion|m|b)(?![a-z]))?"
-                    r"(\s*(?:per|/)\s*1\s?k\s+tokens)?", re.IGNORECASE)
+                    r"(\s*(?:per|/)\s*(?:1\s?k\s+tokens|request)\b)?", re.IGNORECASE)
 _PERCENT = re.compile(_NUM + r"\s?%")
 _MONTHS = re.compile(_NUM + r"\s?(?:months?|mo)\b", re.IGNORECASE)
 # "per 1k tokens" is a unit, not a volume: not a figure
-_TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b",
+_TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b(?!/s)",
                      re.IGNORECASE)
+_TOKENS_PER_S = re.compile(r"(?<![\d.,])" + _NUM + r"\s+tokens/s\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def _quoted(m: re.Match[str], unit: str, suffix: str | None, divisor: float = 1.
 
 
 def quoted_numbers(text: str) -> list[Quoted]:
-    """Every figure-like number in ``text``: money, per-1k-token prices, %, months, tokens.
+    """Every figure-like number in ``text``: money, per-1k-token and per-request prices, %,
+    months, tokens, tokens/s.
 
     Bare numbers ("3 vendors", "2027") are not figures and are not returned.
 
@@ -58,7 +60,9 @@ def quoted_numbers(text: str) -> list[Quoted]:
     found: list[Quoted] = []
     taken: list[tuple[int, int]] = []
     for m in _MONEY.finditer(text):
-        unit = "usd_per_1k_tokens" if m.group(3) else "usd"
+        per = (m.group(3) or "").lower()
+        unit = ("usd_per_request" if "request" in per else
+                "usd_per_1k_tokens" if per else "usd")
         found.append(_quoted(m, unit, m.group(2)))
         taken.append(m.span())
     for m in _PERCENT.finditer(text):
@@ -68,6 +72,8 @@ def quoted_numbers(text: str) -> list[Quoted]:
     for m in _TOKENS.finditer(text):
         if not any(a <= m.start() < b for a, b in taken):
             found.append(_quoted(m, "tokens", m.group(2)))
+    for m in _TOKENS_PER_S.finditer(text):
+        found.append(_quoted(m, "tokens_per_s", None))
     return found
 
 
@@ -133,7 +139,7 @@ def check_memo(
     memo : Memo or str
         A built memo or Markdown typed by hand (sections as ``##`` headings).
     figures : mapping or iterable of :class:`Figure`
-        The model's figures for the learner's scenario (see :func:`memo_figures`).
+        The model's figures for the learner's scenario (``decide(S).figures``).
     max_words : int
         Word limit for one page (default :data:`MAX_WORDS`).
 
@@ -150,7 +156,7 @@ def check_memo(
     >>> check_memo("## Business problem\\nPays back in 14 months, or 15 months.", figs).unmatched
     ('15 months',)
     """
-    figs = _figure_map(figures)
+    figs = figure_map(figures)
     max_words = integer("max_words", max_words, minimum=1)
     if isinstance(memo, Memo):
         text = memo.markdown
@@ -172,4 +178,4 @@ def check_memo(
         else:
             matched.append((q.text, hit))
     return MemoCheck(missing, missing_why, tuple(unmatched), tuple(matched),
-                     _word_count(text), max_words)
+                     word_count(text), max_words)

@@ -4,8 +4,8 @@
 :data:`SUMMARY_COLUMNS`. ``index.html`` is one self-contained page: a table
 linking every learner's report with status and key figures, and three class
 charts for the instructor (matplotlib PNGs embedded as base64): the
-distribution of payback months, the distribution of 3-year savings, and the
-recommendation counts.
+distribution of payback months, the distribution of the NPV gap of self-hosting over
+the API (after tax, from each learner's decision record), and the recommendation counts.
 
 Every learner-provided string (id, name, persona cell, reason quoting a bad
 value) goes through :func:`html.escape`; links use the safe id only.
@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from buildbuy.decision.registry import SUMMARY_KEYS
 from buildbuy.reports.state import atomic_write_text
 
 __all__ = [
@@ -37,16 +38,12 @@ __all__ = [
 
 #: statuses of a roster row
 STATUSES: tuple[str, ...] = ("ok", "skipped", "failed", "invalid")
-#: key figures the report template emits (cell tagged ``report-figures``)
-FIGURE_COLUMNS: tuple[str, ...] = (
-    "recommendation",     # "build" | "buy" | "hybrid"
-    "payback_months",     # simple payback of B against A; empty = never within the horizon
-    "savings_3y_usd",     # cumulative cost A - B at month 36 (> 0: B saves); empty if shorter
-    "tco_a_usd",          # undiscounted cost of A over the horizon
-    "tco_b_usd",          # undiscounted cost of B over the horizon
-    "npv_a_usd",          # discounted cost of A
-    "npv_b_usd",          # discounted cost of B
-)
+#: key figures the report template emits (cell tagged ``report-figures``): the decision
+#: record's :data:`buildbuy.decision.SUMMARY_KEYS`, e.g. ``recommendation`` (build, buy,
+#: hybrid or neither), ``npv_gap_usd`` (after-tax NPV of B minus A, value included),
+#: ``payback_months`` (of B against A, after tax; empty = never within the horizon),
+#: ``tco_a_usd`` / ``tco_b_usd`` (pre-tax cash cost over the horizon)
+FIGURE_COLUMNS: tuple[str, ...] = SUMMARY_KEYS
 #: columns of ``summary.csv``
 SUMMARY_COLUMNS: tuple[str, ...] = ("row", "learner_id", "learner_name", "safe_id", "scenario",
                                     "status", *FIGURE_COLUMNS, "seconds", "reason")
@@ -96,7 +93,7 @@ def class_charts(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     done = [r for r in rows if r.get("status") in _DONE]
     payback = [x for r in done if (x := _num(r.get("payback_months"))) is not None]
     never = sum(1 for r in done if _num(r.get("payback_months")) is None)
-    savings = [x / 1e6 for r in done if (x := _num(r.get("savings_3y_usd"))) is not None]
+    savings = [x / 1e6 for r in done if (x := _num(r.get("npv_gap_usd"))) is not None]
     recs = Counter(str(r.get("recommendation")) for r in done if r.get("recommendation"))
 
     charts = {}
@@ -113,15 +110,17 @@ def class_charts(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     if savings:
         ax.hist(savings, bins=min(12, max(3, len(savings))), color="#55a868", edgecolor="white")
     ax.axvline(0, color="black", lw=0.8)
-    ax.set(xlabel="3-year savings of B over A (USD millions; > 0: self-hosting saves)",
-           ylabel="learners", title=f"3-year savings ({len(savings)} learners)")
+    ax.set(xlabel="NPV gap of B over A, after tax (USD millions; > 0: self-hosting better)",
+           ylabel="learners", title=f"NPV gap of self-hosting ({len(savings)} learners)")
     charts["savings"] = _png(fig)
 
     fig = Figure(figsize=(5, 3.2))
     ax = fig.subplots()
-    names = ["build", "buy", "hybrid", *sorted(set(recs) - {"build", "buy", "hybrid"})]
+    known = ("build", "buy", "hybrid", "neither")
+    names = [*known, *sorted(set(recs) - set(known))]
     ax.bar(names, [recs.get(n, 0) for n in names], color=["#c44e52", "#4c72b0", "#8172b2",
-                                                          *["#999999"] * (len(names) - 3)])
+                                                          "#937860",
+                                                          *["#999999"] * (len(names) - 4)])
     ax.set(ylabel="learners", title="Recommendations")
     charts["recommendation"] = _png(fig)
     return charts
@@ -173,12 +172,12 @@ def render_index(rows: Sequence[Mapping[str, Any]], *,
                                 for s in STATUSES) + f" · total: {len(rows)}</p>",
              '<div class="charts">']
     for name, alt in (("payback", "Distribution of payback months"),
-                      ("savings", "Distribution of 3-year savings"),
+                      ("savings", "Distribution of the NPV gap of self-hosting over the API"),
                       ("recommendation", "Recommendation counts")):
         lines.append(f'<img alt="{alt}" src="data:image/png;base64,{charts[name]}">')
     lines += ["</div>", "<table><thead><tr><th>row</th><th>learner</th><th>id</th>"
               "<th>persona</th><th>status</th><th>recommendation</th><th>payback (months)</th>"
-              "<th>3-year savings</th><th>TCO A</th><th>TCO B</th><th>report</th>"
+              "<th>NPV gap B over A</th><th>TCO A</th><th>TCO B</th><th>report</th>"
               "<th>seconds</th><th>reason</th></tr></thead><tbody>"]
     for r in rows:
         status = str(r.get("status", ""))
@@ -194,7 +193,7 @@ def render_index(rows: Sequence[Mapping[str, Any]], *,
                  f'<span class="{esc(status)}">{esc(status)}</span>',
                  esc(str(r.get("recommendation") or "")),
                  _fmt_months(r.get("payback_months"), status),
-                 _fmt_usd(r.get("savings_3y_usd")), _fmt_usd(r.get("tco_a_usd")),
+                 _fmt_usd(r.get("npv_gap_usd")), _fmt_usd(r.get("tco_a_usd")),
                  _fmt_usd(r.get("tco_b_usd")), link, esc(_cell(r.get("seconds"))),
                  f'<div class="reason">{esc(str(r.get("reason") or ""))}</div>']
         num = {6, 7, 8, 9, 11}

@@ -18,9 +18,12 @@ Entry points (stable names; the browser tests and Voilà dashboards call them):
 - lesson 2: :func:`tco_panel`; :func:`cost_by_category`, :func:`headline`,
   :func:`unit_cost_chart`, :func:`tornado_chart`, :func:`monte_carlo_summary`,
   :func:`monte_carlo_chart`, :func:`drift_cost_table`, :func:`operations_table`
-- lesson 3: :func:`board_panel`, :func:`sla_panel`; :func:`board_summary`,
-  :func:`sla_table`, :func:`scenario_memo`, :func:`annual_deltas`,
-  :func:`tps_gain_table`
+- lesson 3: :func:`board_panel`, :func:`sla_panel`; :func:`valuation_table`
+  (alias :func:`board_summary`), :func:`valuation_explained`, :func:`sla_table`,
+  :func:`scenario_memo`, :func:`annual_deltas`, :func:`throughput_levers` (alias
+  :func:`tps_gain_table`)
+
+Every figure these print comes from the decision record (:func:`buildbuy.decision.decide`).
 
 Each takes a :class:`buildbuy.scenarios.Scenario` (or a persona name) and
 starts from that scenario's values.
@@ -63,11 +66,14 @@ __all__ = [
     "sla_table",
     "static_batching_table",
     "tco_panel",
+    "throughput_levers",
     "tornado_chart",
     "tps_gain_table",
     "unit_cost_chart",
     "unit_cost_panel",
     "unit_cost_table",
+    "valuation_explained",
+    "valuation_table",
 ]
 
 # Submodules load on first use, so ``import buildbuy.widgets`` stays cheap and a
@@ -108,6 +114,9 @@ _WHERE = {
     "board_summary": "board_views",
     "annual_deltas": "board_views",
     "tps_gain_table": "board_views",
+    "throughput_levers": "board_views",
+    "valuation_table": "board_views",
+    "valuation_explained": "board_views",
     "scenario_memo": "board_views",
 }
 

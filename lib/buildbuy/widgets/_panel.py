@@ -51,6 +51,16 @@ def as_scenario(scenario: Any) -> Any:
     return scenario
 
 
+def as_decision(scenario: Any) -> Any:
+    """The decision record (:func:`buildbuy.decision.decide`) of a persona name, a path,
+    a :class:`~buildbuy.scenarios.Scenario` or a :class:`~buildbuy.decision.Decision`."""
+    from buildbuy.decision import Decision, decide
+
+    if isinstance(scenario, Decision):
+        return scenario
+    return decide(as_scenario(scenario))
+
+
 def span(value: float, lo: float, hi: float) -> dict[str, float]:
     """Slider bounds ``lo``..``hi``, widened to include ``value`` (so it is never clamped).
 

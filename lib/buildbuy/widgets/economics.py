@@ -1,7 +1,8 @@
-"""Lesson 2 panel: three years of cumulative cost, Scenario A (API) against B (self-host).
+"""Lesson 2 panel: three years of cumulative cash cost, Scenario A (API) against B.
 
-Every number comes from :mod:`buildbuy.tco` and :mod:`buildbuy.finance`; this module
-wires the controls to scenario fields and draws the cumulative cost curves.
+Every number comes from :mod:`buildbuy.tco` and :mod:`buildbuy.finance` (the cost view of
+the decision record: pre-tax cash costs, value not counted); this module wires the
+controls to scenario fields and draws the cumulative cost curves.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _slider(cls: type, value: float, description: str, **kw: Any) -> Any:
 
 
 def tco_panel(scenario: Any) -> Panel:
-    """Cumulative cost of A and B month by month, with the crossover month.
+    """Cumulative cash cost of A and B month by month, with the crossover month.
 
     Controls are scenario fields: ``monthly_tokens``, ``annual_growth``,
     ``api_price_decline`` and ``hosting``. A move recomputes the monthly totals with
@@ -37,9 +38,10 @@ def tco_panel(scenario: Any) -> Panel:
     vectorised) on a context built once per hosting mode, so it stays well under the
     150 ms budget; ``tests/test_widgets.py`` checks the totals against
     :func:`buildbuy.tco.compare`. ``result`` holds ``tco_usd`` and ``npv_usd`` (dicts
-    with keys ``"A"`` and ``"B"``, NPV at the scenario's discount rate, monthly,
-    :func:`buildbuy.finance.npv`), ``crossover_month`` (simple payback of B against A,
-    :func:`buildbuy.finance.payback_period`; ``None`` when B never catches up),
+    with keys ``"A"`` and ``"B"``, cash-cost NPV at the scenario's discount rate, monthly,
+    :func:`buildbuy.finance.npv`), ``crossover_month`` (when B's cumulative cash cost falls
+    to A's for good, :func:`buildbuy.finance.payback_period` of the cash saving; ``None``
+    when B never catches up),
     ``cheaper`` (``"A"`` or ``"B"`` on NPV) and ``cumulative`` (month x A/B).
 
     Examples
@@ -93,9 +95,15 @@ def _describe(r: Mapping[str, Any]) -> str:
              if r["crossover_month"] is not None
              else f"B does not catch up within {r['horizon_months']} months")
     name = {"A": "A (API)", "B": "B (self-host)"}[r["cheaper"]]
-    return (f"{r['horizon_months']}-month cost: A ${t['A'] / 1e6:,.2f}M, B ${t['B'] / 1e6:,.2f}M "
-            f"(present value A ${n['A'] / 1e6:,.2f}M, B ${n['B'] / 1e6:,.2f}M); {cross}; "
+    return (f"{r['horizon_months']}-month cash cost: A {_usd(t['A'])}, B {_usd(t['B'])} "
+            f"(present value A {_usd(n['A'])}, B {_usd(n['B'])}); {cross}; "
             f"cheaper in present value: {name}")
+
+
+def _usd(x: float) -> str:
+    from buildbuy.decision import format_value
+
+    return format_value(x, "usd")
 
 
 def _draw(fig: Figure, v: Mapping[str, Any], r: Mapping[str, Any]) -> None:
@@ -106,6 +114,6 @@ def _draw(fig: Figure, v: Mapping[str, Any], r: Mapping[str, Any]) -> None:
     if r["crossover_month"] is not None:
         ax.axvline(r["crossover_month"], color="grey", ls=":", label="crossover")
     ax.set_xlabel("month")
-    ax.set_ylabel("cumulative cost, USD million")
+    ax.set_ylabel("cumulative cash cost, USD million")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")

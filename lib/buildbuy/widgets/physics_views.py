@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import bottleneck, costs, data, drift, tco, tps
+from buildbuy import bottleneck, costs, data, drift, tps
 from buildbuy._validate import integer
-from buildbuy.widgets._panel import Table, as_scenario
+from buildbuy.widgets._panel import Table, as_decision, as_scenario
 
 __all__ = ["audit_table", "fleet_table", "model_accuracy", "overhead_table", "psi_table",
            "request_tokens", "saturation_accuracy", "static_batching_table",
@@ -29,23 +29,20 @@ def request_tokens(scenario: Any) -> tuple[int, int]:
     return int(s.tokens_per_request - out), int(out)
 
 
-def _peak_tokens_per_s(s: Any) -> float:
-    """First month's peak: ``monthly_tokens x peak_to_average / seconds in a 730-hour month``."""
-    return float(s.monthly_tokens * s.peak_to_average / (tco.HOURS_PER_MONTH * 3600.0))
-
-
 def fleet_table(scenario: Any) -> Table:
-    """GPUs needed for the first month's peak, for the scenario's choice and the alternatives.
+    """GPUs needed at year 1's peak, for the scenario's choice and the alternatives.
 
     Rows: the scenario's model in bf16 on each GPU of ``data/gpus.csv``, then in fp8 and
     int4 on its GPU, then a smaller or larger Llama-3.1 model on its GPU. Each row is
-    :func:`buildbuy.tps.size_fleet` at the peak (``monthly_tokens x peak_to_average``
-    spread over a 730-hour month) with the scenario's request shape and per-user latency
-    target. A combination that cannot meet the target shows ``does not fit``.
+    :func:`buildbuy.tps.size_fleet` at the peak the decision record sizes year 1 for
+    (``Decision.fleet.peak_tokens_per_s``: year 1's busiest month x ``peak_to_average``)
+    with the scenario's request shape and per-user latency target, so the scenario's own
+    row gives the record's ``gpus_needed_year_1`` (before owned hardware rounds up to
+    whole servers). A combination that cannot meet the target shows ``does not fit``.
     """
     s = as_scenario(scenario)
     prompt, output = request_tokens(s)
-    peak = _peak_tokens_per_s(s)
+    peak = float(as_decision(s).fleet["peak_tokens_per_s"].iloc[0])
     other = "llama-3.1-8b" if s.self_host_model != "llama-3.1-8b" else "llama-3.1-70b"
     cases = [(s.self_host_model, g, "bf16") for g in data.gpu_names()]
     cases += [(s.self_host_model, s.gpu, p) for p in tps.PRECISIONS if p != "bf16"]
@@ -58,10 +55,11 @@ def fleet_table(scenario: Any) -> Table:
                                output_tokens=output, precision=precision,
                                max_ms_per_output_token=s.max_ms_per_output_token)
         except ValueError:
-            row.update(n_gpus="does not fit", tensor_parallel="", replicas="", batch="",
+            row.update(gpus_needed_year_1_peak="does not fit", tensor_parallel="",
+                       replicas="", batch="",
                        tokens_per_s_per_gpu="", ms_per_output_token="")
         else:
-            row.update(n_gpus=f.n_gpus, tensor_parallel=f.tensor_parallel,
+            row.update(gpus_needed_year_1_peak=f.n_gpus, tensor_parallel=f.tensor_parallel,
                        replicas=f.replicas, batch=f.batch,
                        tokens_per_s_per_gpu=round(f.tokens_per_s_per_gpu),
                        ms_per_output_token=round(f.ms_per_output_token, 1))
@@ -111,13 +109,13 @@ def unit_cost_table(scenario: Any) -> Table:
     """Self-hosted USD per 1k tokens by hosting mode and utilisation, against the API.
 
     Throughput: prompt plus output tokens per second per GPU of the scenario's fleet, as
-    :func:`buildbuy.tco.sizing` sizes it for Lesson 2 (at the latency target). Columns:
+    the decision record's replica (at the latency target). Columns:
     ``usd_per_gpu_hour``,
     cost per 1k tokens at 100%, 50% and 10% utilisation, the API's blended price, and
     ``break_even_utilisation`` (above 1: never cheaper than the API).
     """
     s = as_scenario(scenario)
-    tok = tco.sizing(s).fleet.tokens_per_s_per_gpu
+    tok = as_decision(s).replica.tokens_per_s_per_gpu
     api = costs.scenario_api_usd_per_1k_tokens(s)
     rows = []
     for hosting in costs.HOSTINGS:
@@ -180,21 +178,20 @@ def audit_table(scenario: Any, *, engine: str = "optimized",
                 api_tokens_per_minute: float | None = None) -> Table:
     """The five-way bottleneck audit of one replica of the scenario's self-hosted model.
 
-    :func:`buildbuy.bottleneck.pipeline_ceilings` at the batch :func:`buildbuy.tps.size_fleet`
-    picks for the scenario, with the scenario's request shape, its host CPU time per
-    request (``cpu_ms_per_request``) and network port (``network_mbps``), as exercise 1
-    audits it, then :func:`buildbuy.bottleneck.audit`. The API's rate limit is a ceiling
-    of path A's whole workload, not of one self-hosted replica: it is left out unless
-    passed. Columns: ceiling in output tokens per second, and which one binds.
+    :func:`buildbuy.bottleneck.pipeline_ceilings` at the batch and tensor parallelism of the
+    decision record's replica (``Decision.replica``), with the scenario's request shape,
+    its host CPU time per request (``cpu_ms_per_request``) and network port
+    (``network_mbps``), as exercise 1 audits it, then :func:`buildbuy.bottleneck.audit`.
+    The API's rate limit is a ceiling of path A's whole workload, not of one self-hosted
+    replica: it is left out unless passed. Columns: ceiling in output tokens per second,
+    and which one binds.
     """
     from buildbuy import questions
 
     s = as_scenario(scenario)
     stages = questions.pipeline_inputs(s)
     prompt, output = request_tokens(s)
-    fleet = tps.size_fleet(s.self_host_model, s.gpu, peak_tokens_per_s=_peak_tokens_per_s(s),
-                           prompt_tokens=prompt, output_tokens=output,
-                           max_ms_per_output_token=s.max_ms_per_output_token)
+    fleet = as_decision(s).replica
     ceilings = bottleneck.pipeline_ceilings(
         s.self_host_model, s.gpu, batch=fleet.batch, prompt_tokens=prompt,
         output_tokens=output, engine=engine, tensor_parallel=fleet.tensor_parallel,

@@ -1,9 +1,10 @@
-"""Lesson 2 tables and charts: the key numbers of a TCO comparison, ready to print.
+"""Lesson 2 tables and charts: the key numbers of the decision record, ready to print.
 
-Each function takes the result of :func:`buildbuy.tco.compare` (or a scenario) and
-returns a rounded :class:`pandas.DataFrame` or a :class:`~buildbuy.widgets.Chart`.
-No arithmetic of the model lives here: sums and ratios of the library's own
-outputs only, so a notebook cell stays one line.
+Each function takes a scenario, a persona name or the :class:`~buildbuy.decision.Decision`
+of one (:func:`buildbuy.decision.decide`) and returns a rounded :class:`pandas.DataFrame`
+or a :class:`~buildbuy.widgets.Chart`. No arithmetic of the model lives here: the record's
+figures, printed through its one formatter, so a lesson prints the same number as the
+memo, the report and the exercises.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pandas as pd
 from matplotlib.ticker import StrMethodFormatter
 
 from buildbuy import uncertainty
-from buildbuy.widgets._panel import Chart, Table, as_scenario, new_figure
+from buildbuy.decision import RISK_DRAWS, RISK_SEED, format_value
+from buildbuy.widgets._panel import Chart, Table, as_decision, new_figure
 
 __all__ = [
     "cost_by_category",
@@ -23,50 +25,66 @@ __all__ = [
     "headline",
     "monte_carlo_chart",
     "monte_carlo_summary",
+    "operations_table",
     "tornado_chart",
     "unit_cost_chart",
 ]
 
-_CATEGORY_NAMES = {"capex": "capital (servers, networking)",
+_CATEGORY_NAMES = {"capex": "capital (servers, networking, less resale)",
                    "opex": "operating (API and provisioned capacity, GPU rent, power, colo, "
                            "maintenance, licences)",
                    "people": "people (FTE x loaded salary, on-call, model refreshes)",
-                   "opportunity": "opportunity (months not in production)",
                    "drift": "drift (monitoring, retraining, migrations)"}
 
 
-def cost_by_category(comparison: Any) -> Table:
-    """Horizon cost of A and B by TCO category, USD thousands (rounded), with a total row.
+def cost_by_category(scenario: Any) -> Table:
+    """Horizon cash cost of A and B by category, USD thousands, with a total row (the TCO),
+    and below it the value each path forgoes before it goes live (not a cost: shown apart).
 
     Examples
     --------
-    >>> from buildbuy import scenarios, tco
-    >>> t = cost_by_category(tco.compare(scenarios.load("bank_support")))
+    >>> t = cost_by_category("bank_support")
     >>> list(t.columns)
     ['A: API, $k', 'B: self-host, $k']
     """
-    cf = comparison.cashflows
+    d = as_decision(scenario)
+    cf = d.comparison.cashflows
     table = cf.pivot_table(index="category", columns="scenario", values="usd", aggfunc="sum",
                            fill_value=0.0)
     table = table.reindex([c for c in _CATEGORY_NAMES if c in table.index])
     table.index = [_CATEGORY_NAMES[c] for c in table.index]
-    table.loc["total"] = table.sum()
+    table.loc["total (TCO, cash)"] = [d.comparison.tco_usd[k] for k in table.columns]
+    table.loc["value forgone before go-live (opportunity; not in TCO)"] = [
+        float(np.sum(d.comparison.forgone_usd[k])) for k in table.columns]
     table.columns.name = None
     names = {"A": "A: API, $k", "B": "B: self-host, $k"}
     return Table((table / 1e3).round(0).rename(columns=names))
 
 
-def operations_table(comparison: Any) -> Table:
+def headline(scenario: Any) -> Table:
+    """The record's key numbers: the cost view, then the decision (after tax, with value)."""
+    d = as_decision(scenario)
+    f = d.figures
+    keys = ["tco_a_usd", "tco_b_usd", "npv_cost_a_usd", "npv_cost_b_usd", "crossover_month",
+            "discounted_crossover_month", "break_even_monthly_tokens", "gpus_year_1",
+            "capex_usd", "npv_a_usd", "npv_b_usd", "npv_h_usd", "npv_gap_usd",
+            "payback_months", "discounted_payback_months", "recommendation"]
+    return Table(pd.Series({f[k].label: f[k].text for k in keys}, name=d.scenario.name))
+
+
+def operations_table(scenario: Any) -> Table:
     """What running each path takes, year by year: B's fleet and on-call, A's rate limits.
 
-    Rows per year: B's GPUs (what they are sized for is in ``fleet.years[i].sized_for``),
+    ``scenario``: a persona name, a Scenario or a Decision (the record's comparison is
+    read). Rows per year: B's GPUs (what they are sized for is in
+    ``fleet.years[i].sized_for``),
     of which reserved (cloud), the peak hour's use of the fleet's capacity, the MLOps FTE
     added to staff the on-call rotation, the API's top-tier status and provisioned units
     in the year's last month.
     """
     from buildbuy import api_limits
 
-    c = comparison
+    c = as_decision(scenario).comparison
     S = c.scenario
     plan = api_limits.quota_plan(S)
     cf = c.cashflows
@@ -87,32 +105,9 @@ def operations_table(comparison: Any) -> Table:
     return Table(pd.DataFrame(rows))
 
 
-def headline(comparison: Any) -> Table:
-    """The comparison's key numbers, rounded for print (USD millions, months)."""
-    c = comparison
-    pay = c.payback_months
-
-    def _months(x: float | None) -> str:
-        return "not within the horizon" if x is None else f"{x:.1f}"
-
-    be = c.break_even_monthly_tokens
-    return Table(pd.Series({
-        "TCO A (API), $M": round(c.tco_usd["A"] / 1e6, 2),
-        "TCO B (self-host), $M": round(c.tco_usd["B"] / 1e6, 2),
-        "NPV of costs A, $M": round(c.npv_usd["A"] / 1e6, 2),
-        "NPV of costs B, $M": round(c.npv_usd["B"] / 1e6, 2),
-        "crossover month": _months(c.crossover_month),
-        "discounted payback, months": _months(pay.get("discounted")),
-        "GPUs in year 1": int(c.gpus_by_year[0]) if c.gpus_by_year else 0,
-        "break-even volume, billion tokens/month": ("none" if be is None
-                                                    else f"{be / 1e9:.2f}"),
-        "recommendation": c.recommendation,
-    }, name=c.scenario.name))
-
-
-def unit_cost_chart(comparison: Any) -> Chart:
-    """Cost per 1k tokens of A and B, month by month, from ``comparison.usd_per_1k_tokens``."""
-    u = comparison.usd_per_1k_tokens
+def unit_cost_chart(scenario: Any) -> Chart:
+    """Cost per 1k tokens of A and B, month by month (cash operating cost + depreciation)."""
+    u = as_decision(scenario).comparison.usd_per_1k_tokens
     fig = new_figure(7.5, 3.4)
     (ax,) = fig.axes
     for col, color, label in (("A", "tab:green", "A: API"), ("B", "tab:blue", "B: self-host")):
@@ -130,45 +125,73 @@ def unit_cost_chart(comparison: Any) -> Chart:
 
 
 def tornado_chart(scenario: Any) -> Chart:
-    """The tornado of :func:`buildbuy.uncertainty.tornado` (B minus A, NPV of costs)."""
-    s = as_scenario(scenario)
-    table = uncertainty.tornado(s)
+    """The record's tornado (:func:`buildbuy.uncertainty.tornado` of the NPV gap, B - A)."""
+    d = as_decision(scenario)
+    if d.risk is None:
+        return _no_risk(d)
+    table = d.risk.tornado
     fig = uncertainty.tornado_chart(table)
-    top = ", ".join(table["label"].head(3))
-    return Chart(fig, f"Tornado of B - A (NPV of costs); the three widest: {top}")
+    top = ", ".join(d.risk.top_drivers)
+    return Chart(fig, f"Tornado of the NPV gap, B over A (after tax); the three widest: {top}")
 
 
-def monte_carlo_summary(scenario: Any, *, n_draws: int = 20_000, seed: int = 0) -> Table:
-    """P10/P50/P90 of B minus A (USD millions) and the share of draws where B is cheaper."""
-    s = as_scenario(scenario)
-    mc = uncertainty.monte_carlo(s, n_draws=n_draws, seed=seed)
+def _no_risk(d: Any) -> Chart:
+    fig = new_figure(6.0, 1.2)
+    fig.axes[0].set_axis_off()
+    why = "; ".join(d.feasibility["B"])
+    return Chart(fig, f"No sensitivity: self-hosting is not possible ({why})")
+
+
+def _monte_carlo(d: Any, n_draws: int, seed: int) -> Any:
+    if n_draws == RISK_DRAWS and seed == RISK_SEED:
+        return d.risk.monte_carlo
+    return uncertainty.monte_carlo(d.scenario, n_draws=n_draws, seed=seed)
+
+
+def monte_carlo_summary(scenario: Any, *, n_draws: int = RISK_DRAWS,
+                        seed: int = RISK_SEED) -> Table:
+    """P10/P50/P90 of the NPV gap, B over A (USD millions), and how often B and H beat A.
+
+    At the default draws and seed these are the record's risk figures
+    (``Decision.risk``); other values run a new seeded Monte Carlo.
+    """
+    d = as_decision(scenario)
+    if d.risk is None:
+        return Table(pd.Series({"Monte Carlo": "not run: self-hosting is not possible"},
+                               name=d.scenario.name))
+    mc = _monte_carlo(d, n_draws, seed)
     p = mc.percentiles_usd
-    out = {f"{q} of B - A, NPV $M": round(float(p.loc[q, "npv_diff"]) / 1e6, 2) for q in p.index}
-    out["share of draws where B is cheaper (NPV)"] = round(mc.prob_self_host_cheaper_npv, 3)
+    out = {f"{q} of the NPV gap, B over A": format_value(float(p.loc[q, "npv_gap"]), "usd")
+           for q in p.index}
+    out["Share of draws where B beats A"] = format_value(mc.prob_b_better, "share")
+    out["Share of draws where H beats A"] = format_value(mc.prob_hybrid_better, "share")
     out["draws (seed)"] = f"{mc.n_draws:,} ({mc.seed})"
-    return Table(pd.Series(out, name=s.name))
+    return Table(pd.Series(out, name=d.scenario.name))
 
 
-def monte_carlo_chart(scenario: Any, *, n_draws: int = 20_000, seed: int = 0) -> Chart:
-    """Histogram of B minus A (NPV of costs) over the Monte Carlo draws."""
-    s = as_scenario(scenario)
-    mc = uncertainty.monte_carlo(s, n_draws=n_draws, seed=seed)
-    diff = mc.draws["npv_diff"].to_numpy() / 1e6
+def monte_carlo_chart(scenario: Any, *, n_draws: int = RISK_DRAWS,
+                      seed: int = RISK_SEED) -> Chart:
+    """Histogram of the NPV gap, B over A, over the Monte Carlo draws."""
+    d = as_decision(scenario)
+    if d.risk is None:
+        return _no_risk(d)
+    mc = _monte_carlo(d, n_draws, seed)
+    gap = mc.draws["npv_gap"].to_numpy() / 1e6
     fig = new_figure(7.0, 3.2)
     (ax,) = fig.axes
-    ax.hist(diff, bins=60, color="tab:grey")
+    ax.hist(gap, bins=60, color="tab:grey")
     ax.axvline(0.0, color="black", lw=1)
     for q, ls in (("P10", ":"), ("P50", "-"), ("P90", ":")):
-        ax.axvline(float(mc.percentiles_usd.loc[q, "npv_diff"]) / 1e6, color="tab:red", ls=ls)
-    ax.set_xlabel("B - A, NPV of costs, USD million (left of 0: self-hosting cheaper)")
+        ax.axvline(float(mc.percentiles_usd.loc[q, "npv_gap"]) / 1e6, color="tab:red", ls=ls)
+    ax.set_xlabel("NPV gap, B over A, after tax, USD million (right of 0: building better)")
     ax.set_ylabel("draws")
-    return Chart(fig, f"Monte Carlo, {mc.n_draws:,} draws, seed {mc.seed}: B cheaper in "
-                      f"{mc.prob_self_host_cheaper_npv:.0%} of draws")
+    return Chart(fig, f"Monte Carlo, {mc.n_draws:,} draws, seed {mc.seed}: B beats A in "
+                      f"{mc.prob_b_better:.0%} of draws")
 
 
-def drift_cost_table(comparison: Any) -> Table:
+def drift_cost_table(scenario: Any) -> Table:
     """Drift-related cost lines over the horizon, by scenario and component, USD thousands."""
-    cf = comparison.cashflows
+    cf = as_decision(scenario).comparison.cashflows
     d = cf[cf["category"] == "drift"]
     if d.empty:
         return Table(pd.DataFrame(columns=["A, $k", "B, $k"]))

@@ -13,9 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, NullLocator
 
-from buildbuy import costs, tco, tps
+from buildbuy import costs, tps
 from buildbuy._validate import share
-from buildbuy.widgets._panel import Panel, as_scenario, one_of, span
+from buildbuy.widgets._panel import Panel, as_decision, as_scenario, one_of, span
 from buildbuy.widgets.physics import BATCHES, SLIDER, fitting_batch
 from buildbuy.widgets.physics_views import request_tokens
 
@@ -28,7 +28,7 @@ def unit_cost_panel(scenario: Any, *, batch: int | None = None,
 
     Throughput is one replica's steady state (:func:`buildbuy.tps.serving_point`): prompt
     plus output tokens per second, the unit the API bills, at ``batch`` requests of the
-    scenario's request shape, on as many GPUs as :func:`buildbuy.tco.sizing` puts in a
+    scenario's request shape, on as many GPUs as the decision record's replica puts in a
     replica. The panel opens at ``batch`` (one of :data:`BATCHES`; default: the largest
     up to 32 that fits in memory) and ``utilisation`` (a share). Controls: ``utilisation``
     (share of paid hours the GPU does useful work), ``batch``, ``hosting``.
@@ -48,7 +48,7 @@ def unit_cost_panel(scenario: Any, *, batch: int | None = None,
     s = as_scenario(scenario)
     model, gpu = s.self_host_model, s.gpu
     prompt, output = request_tokens(s)
-    tp = int(tco.sizing(s).fleet.tensor_parallel)
+    tp = int(as_decision(s).replica.tensor_parallel)
     u = share("utilisation", utilisation)
     start = (fitting_batch(model, gpu, 32, context=prompt + output, tensor_parallel=tp)
              if batch is None else one_of("batch", batch, BATCHES))
