@@ -8,8 +8,10 @@
 #   make notebooks  re-execute the committed lesson notebooks (deterministic outputs)
 #   make exercises  regenerate exercises/ from solutions/
 #   make reports    per-learner reports for the example roster into build/reports/
-#   make workshop   serve the code-free lesson dashboards with Voila
-#                   (PERSONA=bank_support|hospital_notes|retail_search, HOST, PORT, TOKEN)
+#   make workshop   serve the code-free lesson and exercise dashboards with Voila
+#                   (PERSONA=bank_support|hospital_notes|retail_search, HOST, PORT, TOKEN,
+#                   CULL_IDLE_S, CULL_INTERVAL_S,
+#                   ANSWERS: where learners' form answers are saved, default build/answers)
 
 PYTHON  ?= python3
 VENV    ?= .venv
@@ -22,6 +24,12 @@ HOST    ?= 127.0.0.1
 PORT    ?= 8866
 TOKEN   ?=
 WORKSHOP_DIR := build/workshop
+# A closed page's kernel (about 0.22 GB) is shut down after CULL_IDLE_S idle seconds,
+# checked every CULL_INTERVAL_S; an open page's kernel is never culled
+# (buildbuy.workshop.CULL_IDLE_S / CULL_INTERVAL_S; tests/test_readme.py checks it).
+CULL_IDLE_S     ?= 300
+CULL_INTERVAL_S ?= 60
+ANSWERS ?= build/answers
 
 # Jupyter servers refuse to run as root unless told; CI containers run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -40,9 +48,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (buildbuy)" > /dev/null
 	touch $(STAMP)
 
-## Open the course in JupyterLab.
+## Open the course in JupyterLab: the file browser shows the whole repository
+## (notebooks/, exercises/, solutions/), starting at notebooks/00_start_here.ipynb.
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=$(CURDIR) notebooks/00_start_here.ipynb
 
 ## Run every test, in this order: lint; exercises in sync with solutions; the
 ## library, packaging and browser tests; then every lesson notebook and dashboard
@@ -76,13 +85,17 @@ exercises: $(STAMP)
 reports: $(STAMP)
 	$(BIN)/buildbuy reports data/roster_example.csv --out build/reports
 
-## Serve one code-free dashboard per lesson, starting from PERSONA, with Voila.
+## Serve one code-free dashboard per lesson and one no-code form per exercise, starting
+## from PERSONA, with Voila. Learners' answers go to ANSWERS/<learner>/ (grade them with
+## `buildbuy exercises grade $(ANSWERS) --out grades.csv`).
 ## A room: make workshop HOST=0.0.0.0 TOKEN=<a shared word> PERSONA=hospital_notes
 workshop: $(STAMP)
-	$(BIN)/buildbuy workshop --persona $(PERSONA) --out $(WORKSHOP_DIR)
+	$(BIN)/buildbuy workshop --persona $(PERSONA) --out $(WORKSHOP_DIR) --answers-dir $(ANSWERS)
 	$(BIN)/voila --no-browser --Voila.ip=$(HOST) --port=$(PORT) \
 	  $(if $(TOKEN),--token=$(TOKEN),) --show_tracebacks=False \
-	  --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=3600 \
+	  --MappingKernelManager.cull_interval=$(CULL_INTERVAL_S) \
+	  --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE_S) \
+	  --MappingKernelManager.cull_connected=False \
 	  $(WORKSHOP_DIR)
 
 lint: $(STAMP)

@@ -83,12 +83,17 @@ def _run(cmd: list[str], peak: list[int], cwd: Path | None = None) -> None:
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {err.decode()[-800:]}")
 
 
-def naive_loop(rows: list[dict[str, str]], out: Path) -> tuple[float, int]:
-    """papermill CLI then nbconvert CLI per learner; return (seconds, peak RSS bytes)."""
+def naive_loop(rows: list[dict[str, str]], out: Path,
+               progress_every: int = 5) -> tuple[float, int]:
+    """papermill CLI then nbconvert CLI per learner; return (seconds, peak RSS bytes).
+
+    Prints a progress line every ``progress_every`` learners (this loop is most of
+    ``make bench``'s time).
+    """
     out.mkdir(parents=True, exist_ok=True)
     peak = [0]
     t0 = time.perf_counter()
-    for r in rows:
+    for i, r in enumerate(rows, start=1):
         overrides = {"monthly_tokens": float(r["monthly_tokens"])} if r["monthly_tokens"] else {}
         params = {"scenario": r["scenario"], "overrides": overrides,
                   "learner_id": r["learner_id"], "learner_name": r["learner_name"]}
@@ -100,6 +105,9 @@ def naive_loop(rows: list[dict[str, str]], out: Path) -> tuple[float, int]:
              peak)
         _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", "--no-prompt",
               str(nb)], peak)
+        if i % progress_every == 0 or i == len(rows):
+            print(f"  naive CLI loop: {i}/{len(rows)} learners, "
+                  f"{time.perf_counter() - t0:.0f} s so far", flush=True)
     return time.perf_counter() - t0, peak[0]
 
 
@@ -129,6 +137,7 @@ def main(n_learners: int = 40) -> None:
           f"{default_workers()} worker(s) for buildbuy (cores available)", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         work = Path(tmp)
+        print("  buildbuy reports: running ...", flush=True)
         fast_s, fast_rss = buildbuy_reports(rows, work / "buildbuy")
         print(f"buildbuy reports : {fast_s:7.1f} s  {fast_s / n_learners:5.2f} s/learner  "
               f"peak {fast_rss / 2**20:6.0f} MiB", flush=True)

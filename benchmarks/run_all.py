@@ -2,7 +2,9 @@
 
 Each ``bench_*.py`` module exposes ``main() -> None`` that prints its own
 section. Speed figures are ratios measured side by side within one run, so a
-noisy machine moves both sides together.
+noisy machine moves both sides together. Each section prints as it goes; the
+cohort-reports section is most of the time (its naive papermill + nbconvert loop
+runs 40 learners one by one and reports progress every 5).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 def main(argv: list[str]) -> int:
     only = set(argv)
     failures = 0
+    start = time.perf_counter()
     for path in sorted(HERE.glob("bench_*.py")):
         if only and path.stem not in only and path.stem.removeprefix("bench_") not in only:
             continue
@@ -33,6 +36,7 @@ def main(argv: list[str]) -> int:
             failures += 1
             print(f"FAILED: {type(exc).__name__}: {exc}", flush=True)
         print(f"({path.stem} took {time.perf_counter() - t0:.1f} s)", flush=True)
+    print(f"\nmake bench: {time.perf_counter() - start:.0f} s in total", flush=True)
     return 1 if failures else 0
 
 

@@ -1,25 +1,32 @@
-"""Real-browser tests: JupyterLab and Voilà in headless Chromium, driven by Playwright.
+"""Real-browser tests: a learner's journey through JupyterLab and Voilà in headless Chromium.
 
 A widget that renders in a unit test can still show "Error displaying widget" in
 the browser (an ipywidgets / jupyterlab_widgets version mismatch, a missing
-front-end extension). Only a real browser proves it renders, so these tests:
+front-end extension), and a form that checks answers headlessly can still fail to
+reach the kernel from a page. Only a real browser proves the journey works, so
+these tests walk it as a learner would, driven by Playwright:
 
-- start ``jupyter lab`` on a free loopback port with a token, open a temporary
-  copy of ``notebooks/01_physics_of_build_vs_buy.ipynb``, run all cells, check
-  that no cell shows an error and the panels render, drag one slider and check
-  that the number and chart it drives changed, and save ``build/browser/lab.png``;
-- prepare lesson 1's dashboard for a persona as ``make workshop`` does, serve it
-  with ``voila``, check that it shows every panel, the persona and no code, change
-  a dropdown and check that the output changed (``build/browser/voila.png``).
+- **JupyterLab**: start ``jupyter lab`` on a free loopback port with a token, open
+  ``00_start_here``, run all of lesson 1 (no cell shows an error, the panels render,
+  a slider moved by keyboard and by mouse changes the number and chart it drives),
+  then open exercise 1, run it, and complete it through its no-code form: a wrong
+  answer gets the code track's hint, the right answers all get a green check, and
+  the answers file lands next to the notebook (``build/browser/lab-*.png``);
+- **Voilà**: prepare the dashboards for a persona as ``make workshop`` does and serve
+  the folder; open lesson 0's and lesson 1's pages (every panel, the persona, no
+  code; a dropdown drives the output), then exercise 1's no-code page: type a
+  learner id, answer, check, and find the answers in the instructor's folder under
+  that learner (``build/browser/voila-*.png``).
 
-The browser is Debian's ``/usr/bin/chromium`` (Playwright's own browser
-download is not available here). Without it the tests skip with a reason,
+Every wait is an explicit condition on the page (a selector, a function of the DOM),
+never a fixed sleep. The browser is Debian's ``/usr/bin/chromium`` (Playwright's own
+browser download is not available here). Without it the tests skip with a reason,
 except under ``CI=true``, where a missing browser is a failure.
 
 Every server runs in its own session, with temporary runtime, config and
 settings folders (nothing of the user's leaks in). The fixtures stop it and
 then check, process by process, that the server and every kernel it started
-are gone.
+are gone (``tests/browser_helpers.py``).
 """
 
 from __future__ import annotations
@@ -29,25 +36,25 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from browser_helpers import BIN, Server, free_port, start_server, stop_server
+from buildbuy import questions, scenarios
+from buildbuy.forms import answers as form_answers
+from buildbuy.forms.parse import format_number
+
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 CHROMIUM = Path(os.environ.get("BUILDBUY_CHROMIUM", "/usr/bin/chromium"))
 ARTEFACTS = REPO / "build" / "browser"
+START_HERE = REPO / "notebooks" / "00_start_here.ipynb"
 LESSON_01 = REPO / "notebooks" / "01_physics_of_build_vs_buy.ipynb"
+EXERCISE_01 = REPO / "exercises" / "01_bottleneck_audit.ipynb"
 DASHBOARD = REPO / "notebooks" / "dashboards" / "01_physics_of_build_vs_buy.ipynb"
+EXERCISE = EXERCISE_01.stem
+EXERCISE_DASHBOARD = REPO / "notebooks" / "dashboards" / f"exercise_{EXERCISE}.ipynb"
 
 #: Flags for Debian's Chromium in a closed network (without the
 #: background-networking ones it keeps trying to reach Google and the
@@ -63,165 +70,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-START_TIMEOUT_S = 120.0
 RUN_TIMEOUT_MS = 240_000
+CHANGE_TIMEOUT_MS = 60_000
 
 pytestmark = pytest.mark.browser
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _children() -> dict[int, int]:
-    """Map pid -> parent pid for every process visible in /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # the command name is in parentheses and may hold spaces: split after it
-        fields = stat.rsplit(")", 1)[1].split()
-        parents[int(entry.name)] = int(fields[1])
-    return parents
-
-
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (kernels, their helpers)."""
-    parents = _children()
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
-
-
-@dataclass
-class Server:
-    """A Jupyter-family server we started: its process, URL and token."""
-
-    proc: subprocess.Popen[bytes]
-    base_url: str
-    token: str
-    log: Path
-
-    def url(self, path: str) -> str:
-        sep = "&" if "?" in path else "?"
-        return f"{self.base_url}{path}{sep}token={self.token}"
-
-    def log_tail(self, n: int = 40) -> str:
-        lines = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(lines[-n:])
-
-
-def _isolated_env(tmp: Path) -> dict[str, str]:
-    """Environment with private Jupyter runtime/config/settings folders under ``tmp``."""
-    env = dict(os.environ)
-    for var, sub in {
-        "JUPYTER_RUNTIME_DIR": "runtime",
-        "JUPYTER_CONFIG_DIR": "config",
-        "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
-        "JUPYTERLAB_WORKSPACES_DIR": "lab-workspaces",
-        "IPYTHONDIR": "ipython",
-    }.items():
-        (tmp / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(tmp / sub)
-    # No "Would you like to receive Jupyter news?" toast over the notebook.
-    news = tmp / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    news.mkdir(parents=True, exist_ok=True)
-    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    # Render every cell: JupyterLab 4 virtualises long notebooks by default, so cells
-    # scrolled out of view would be missing from the page we inspect.
-    tracker = tmp / "lab-settings" / "@jupyterlab" / "notebook-extension"
-    tracker.mkdir(parents=True, exist_ok=True)
-    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
-    env["MPLBACKEND"] = "Agg"
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
-def start_server(cmd: list[str], *, tmp: Path, cwd: Path, token: str, port: int,
-                 ready_path: str) -> Server:
-    """Start ``cmd`` in its own session and wait until ``ready_path`` answers HTTP.
-
-    Any answer below 500 counts (Voilà has no status endpoint; a 404 from its
-    router proves it is up). JupyterLab's ``/api/status`` answers 200.
-    """
-    log = tmp / "server.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=_isolated_env(tmp), stdout=sink,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(proc, f"http://127.0.0.1:{port}", token, log)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(server.url(ready_path), timeout=5) as resp:
-                if resp.status == 200:
-                    return server
-        except urllib.error.HTTPError as exc:  # it answers HTTP: routing works
-            if exc.code < 500:
-                return server
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    stop_server(server, graceful_path=None)
-    raise RuntimeError(f"{cmd[0]} did not answer within {START_TIMEOUT_S:.0f} s:\n"
-                       f"{server.log_tail()}")
-
-
-def stop_server(server: Server, *, graceful_path: str | None) -> None:
-    """Stop the server and every process it started; raise if any survives.
-
-    ``graceful_path`` is an endpoint that shuts the server down cleanly (Jupyter
-    Server's ``POST /api/shutdown`` also shuts down its kernels). Without one,
-    or when it does not work, the server gets SIGTERM, then SIGKILL. Kernels
-    run in sessions of their own, so they are tracked by pid, not by group.
-    """
-    proc = server.proc
-    spawned = descendants(proc.pid)
-    if graceful_path is not None and proc.poll() is None:
-        req = urllib.request.Request(server.url(graceful_path), method="POST", data=b"")
-        try:
-            urllib.request.urlopen(req, timeout=10).close()
-            proc.wait(timeout=30)
-        except (urllib.error.URLError, ConnectionError, TimeoutError,
-                subprocess.TimeoutExpired):
-            pass
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(_alive(p) for p in spawned):
-        time.sleep(0.25)
-    survivors = sorted(p for p in spawned if _alive(p))
-    for pid in survivors:  # clean up, then fail: a leak is a bug in the shutdown path
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    assert proc.poll() is not None, "server process still running"
-    assert not survivors, f"processes left running after shutdown: {survivors}"
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -246,20 +98,27 @@ def browser() -> Iterator[object]:
             chromium.close()
 
 
-@pytest.fixture()
-def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    """JupyterLab serving a temporary copy of lesson 1; stopped and checked afterwards."""
-    root = tmp_path / "root"
-    root.mkdir()
-    # A copy without stored outputs or prompt numbers: whatever the page shows
-    # afterwards was produced by this browser session's kernel.
-    nb = json.loads(LESSON_01.read_text())
+def _blank_copy(src: Path, dst_dir: Path) -> Path:
+    """A copy without stored outputs or prompt numbers: whatever the page shows
+    afterwards was produced by this browser session's kernel."""
+    nb = json.loads(src.read_text())
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     nb["metadata"].pop("widgets", None)
-    (root / LESSON_01.name).write_text(json.dumps(nb, indent=1))
-    token, port = secrets.token_hex(16), _free_port()
+    dst = dst_dir / src.name
+    dst.write_text(json.dumps(nb, indent=1))
+    return dst
+
+
+@pytest.fixture()
+def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    """JupyterLab serving copies of lesson 0, lesson 1 and exercise 1; stopped and checked."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for src in (START_HERE, LESSON_01, EXERCISE_01):
+        _blank_copy(src, root)
+    token, port = secrets.token_hex(16), free_port()
     cmd = [str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
@@ -270,26 +129,27 @@ def lab(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
     server = start_server(cmd, tmp=tmp_path, cwd=root, token=token, port=port,
                           ready_path="/api/status")
     try:
-        yield server, root / LESSON_01.name
+        yield server, root
     finally:
         stop_server(server, graceful_path="/api/shutdown")
 
 
 @pytest.fixture()
-def voila(tmp_path: Path) -> Iterator[Server]:
-    """Voilà serving lesson 1's dashboard prepared as ``make workshop`` prepares it."""
+def voila(tmp_path: Path) -> Iterator[tuple[Server, Path]]:
+    """Voilà serving the dashboards prepared as ``make workshop`` prepares them, with the
+    instructor's answers folder outside the served one."""
     from buildbuy import workshop
 
-    prepared = workshop.prepare("hospital_notes", tmp_path / "workshop")
-    page = next(p for p in prepared if p.name == DASHBOARD.name)
-    token, port = secrets.token_hex(16), _free_port()
-    cmd = [str(BIN / "voila"), str(page), "--no-browser",
+    served, answers = tmp_path / "workshop", tmp_path / "answers"
+    workshop.prepare("hospital_notes", served, answers_dir=answers)
+    token, port = secrets.token_hex(16), free_port()
+    cmd = [str(BIN / "voila"), str(served), "--no-browser",
            f"--port={port}", "--Voila.ip=127.0.0.1", f"--token={token}",
            "--show_tracebacks=True"]  # a failing cell names its error in the page
-    server = start_server(cmd, tmp=tmp_path, cwd=page.parent, token=token, port=port,
+    server = start_server(cmd, tmp=tmp_path, cwd=served, token=token, port=port,
                           ready_path="/voila/static/")
     try:
-        yield server
+        yield server, answers
     finally:
         stop_server(server, graceful_path=None)
 
@@ -335,62 +195,126 @@ def _drag_slider(page: object, handle: object, dx_px: float) -> None:
     mouse.up()
 
 
-def _wait_changed(page: object, before: str, root: str | None, timeout_s: float = 60) -> str:
-    deadline = time.monotonic() + timeout_s
-    after = before
-    while time.monotonic() < deadline:
-        after = page.evaluate(_OUTPUT_FINGERPRINT, root)  # type: ignore[attr-defined]
-        if after != before:
-            return after
-        time.sleep(0.25)
-    return after
+def _wait_changed(page: object, before: str, root: str | None) -> str:
+    """Wait until the fingerprint of ``root`` differs from ``before``; return the new one
+    (unchanged if it never does, so the caller's assertion names what did not move)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(  # type: ignore[attr-defined]
+            f"([root, before]) => ({_OUTPUT_FINGERPRINT})(root) !== before",
+            arg=[root, before], timeout=CHANGE_TIMEOUT_MS, polling=250)
+    return page.evaluate(_OUTPUT_FINGERPRINT, root)  # type: ignore[attr-defined,no-any-return]
+
+
+def _open_in_lab(page: object, server: Server, name: str) -> None:
+    """Open a notebook in JupyterLab and wait until its kernel is connected and idle (a
+    Run All sent while the session is still starting is dropped). ``?reset`` starts from
+    an empty workspace, so the notebook is the only tab and the one Run All acts on."""
+    page.goto(server.url(f"/lab/tree/{name}?reset"), timeout=RUN_TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RUN_TIMEOUT_MS)  # type: ignore[attr-defined]
+    page.wait_for_function(_KERNEL_READY, timeout=RUN_TIMEOUT_MS, polling=250)  # type: ignore[attr-defined]
+
+
+def _run_all_in_lab(page: object, notebook: Path) -> None:
+    """Run All Cells and wait for every prompt to show a number; no cell may fail."""
+    page.get_by_role("menuitem", name="Run", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()  # type: ignore[attr-defined]
+    n_code = sum(c["cell_type"] == "code" for c in json.loads(notebook.read_text())["cells"])
+    assert n_code > 0, f"{notebook.name} has no code cells"
+    # Each cell's prompt becomes "[n]:" when it has run, "[*]:" while queued or
+    # running. Run All stops at the first error, leaving later cells at "[ ]:".
+    page.wait_for_function(  # type: ignore[attr-defined]
+        """(n) => {
+             const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                 .map(e => e.textContent.trim());
+             const failed = document.querySelector(
+                 '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+                 + ', .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
+             if (failed && !p.includes('[*]:')) return true;
+             return p.length === n && p.every(t => /^\\[\\d+\\]:$/.test(t));
+           }""",
+        arg=n_code, timeout=RUN_TIMEOUT_MS, polling=500)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type="  # type: ignore[attr-defined]
+                          "'application/vnd.jupyter.error']")
+    assert errors.count() == 0, f"cells raised errors:\n{errors.all_inner_texts()}"
+    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()  # type: ignore[attr-defined]
+    assert len(prompts) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip())
+                                          for t in prompts), f"cells not run: {prompts}"
+    tracebacks = [t for t in page.locator(".jp-OutputArea-output").all_inner_texts()  # type: ignore[attr-defined]
+                  if "Traceback (most recent call last)" in t]
+    assert not tracebacks, f"a cell printed a traceback:\n{tracebacks[0]}"
+
+
+def _right_answers(persona: str) -> dict[str, str]:
+    """What a learner who gets exercise 1 right types or picks, per question (from the
+    registry: a question added to the exercise is answered here too)."""
+    S = scenarios.load(persona)
+    out = {}
+    for q in questions.for_exercise(EXERCISE):
+        expected = q.expected(S)
+        if q.kind == "numeric":
+            out[q.id] = "never" if expected is None else format_number(expected)
+        elif q.kind == "choice":
+            out[q.id] = str(expected)
+        else:
+            raise AssertionError(f"exercise 1 has a {q.kind} question: extend the journey")
+    return out
+
+
+def _answer(page: object, qid: str, value: str) -> None:
+    field = page.locator(f".buildbuy-field-{qid}")  # type: ignore[attr-defined]
+    if questions.get(qid).kind == "choice":
+        field.locator("select").select_option(label=value.replace("_", " "))
+    else:
+        field.locator(".buildbuy-input input").fill(value)
+
+
+def _complete_form(page: object, persona: str) -> None:
+    """Exercise 1 through its no-code form: one wrong answer first (it gets the code
+    track's hint), then every answer right and one press of "Check all and save"."""
+    page.locator(".buildbuy-form").wait_for(timeout=RUN_TIMEOUT_MS)  # type: ignore[attr-defined]
+    assert not _widget_errors(page), "a widget of the form failed to render"
+    right = _right_answers(persona)
+    q = questions.get("ex1_binding")
+    wrong = next(c for c in q.choices if c != right[q.id])
+    _answer(page, q.id, wrong)
+    field = page.locator(f".buildbuy-field-{q.id}")  # type: ignore[attr-defined]
+    field.get_by_role("button", name="Check").click()
+    field.locator(".buildbuy-incorrect").wait_for(timeout=CHANGE_TIMEOUT_MS)
+    assert q.hint in field.locator(".buildbuy-status").inner_text()
+    for qid, value in right.items():
+        _answer(page, qid, value)
+    page.get_by_role("button", name="Check all and save").click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        """(n) => document.querySelectorAll('.buildbuy-form .buildbuy-status').length >= n
+                  && [...document.querySelectorAll('.buildbuy-form .buildbuy-status')]
+                     .every(e => !e.classList.contains('buildbuy-incorrect'))
+                  && document.querySelectorAll('.buildbuy-form .buildbuy-correct').length === n""",
+        arg=len(right), timeout=RUN_TIMEOUT_MS, polling=250)
+    page.get_by_text(f"Saved {len(right)} answers").wait_for(timeout=CHANGE_TIMEOUT_MS)  # type: ignore[attr-defined]
+    assert not _widget_errors(page)
 
 
 # --------------------------------------------------------------------------- tests
 
 
-def test_lab_runs_lesson_01_and_slider_drives_the_panel(browser: object,
-                                                        lab: tuple[Server, Path]) -> None:
-    server, notebook = lab
+def test_lab_journey_lesson_0_lesson_1_and_exercise_1_without_code(
+        browser: object, lab: tuple[Server, Path]) -> None:
+    server, root = lab
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
+    step = "lesson-0"
     try:
-        page.goto(server.url(f"/lab/tree/{notebook.name}"), timeout=RUN_TIMEOUT_MS)
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=RUN_TIMEOUT_MS)
-        # The kernel is connected and idle before we run anything (a Run All sent
-        # while the session is still starting is dropped).
-        page.wait_for_function(_KERNEL_READY, timeout=RUN_TIMEOUT_MS, polling=250)
+        # 0. The course opens at lesson 0.
+        _open_in_lab(page, server, START_HERE.name)
+        assert "Start here" in page.locator(".jp-MarkdownCell").first.inner_text()
 
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-
-        n_code = sum(c["cell_type"] == "code" for c in json.loads(notebook.read_text())["cells"])
-        assert n_code > 0, "the notebook has no code cells"
-        # Each cell's prompt becomes "[n]:" when it has run, "[*]:" while queued or
-        # running. Run All stops at the first error, leaving later cells at "[ ]:".
-        page.wait_for_function(
-            """(n) => {
-                 const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
-                     .map(e => e.textContent.trim());
-                 const failed = document.querySelector(
-                     '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-                     + ', .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]');
-                 if (failed && !p.includes('[*]:')) return true;
-                 return p.length === n && p.every(t => /^\\[\\d+\\]:$/.test(t));
-               }""",
-            arg=n_code, timeout=RUN_TIMEOUT_MS, polling=500)
-
-        errors = page.locator(".jp-OutputArea-output[data-mime-type="
-                              "'application/vnd.jupyter.error']")
-        assert errors.count() == 0, f"cells raised errors:\n{errors.all_inner_texts()}"
-        prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
-        assert len(prompts) == n_code and all(re.fullmatch(r"\[\d+\]:", t.strip())
-                                              for t in prompts), f"cells not run: {prompts}"
-        tracebacks = [t for t in page.locator(".jp-OutputArea-output").all_inner_texts()
-                      if "Traceback (most recent call last)" in t]
-        assert not tracebacks, f"a cell printed a traceback:\n{tracebacks[0]}"
-
+        # 1. Lesson 1 runs top to bottom and its panels answer the controls.
+        step = "lesson-1"
+        _open_in_lab(page, server, LESSON_01.name)
+        _run_all_in_lab(page, root / LESSON_01.name)
         sliders = page.locator(".jp-OutputArea .widget-slider .noUi-handle")
         sliders.first.wait_for(timeout=60_000)
         assert not _widget_errors(page), "a widget failed to render in JupyterLab"
@@ -424,18 +348,38 @@ def test_lab_runs_lesson_01_and_slider_drives_the_panel(browser: object,
         assert readout.inner_text() != value_before, "dragging did not move the slider"
         assert after != before, "dragging the slider changed neither the numbers nor the chart"
         assert not _widget_errors(page)
+        page.screenshot(path=str(ARTEFACTS / "lab-lesson-1.png"), full_page=False)
+
+        # 2. Exercise 1 without code: run it, answer in the form, see the checks.
+        step = "exercise-1"
+        _open_in_lab(page, server, EXERCISE_01.name)
+        _run_all_in_lab(page, root / EXERCISE_01.name)
+        _complete_form(page, "bank_support")
+        saved = form_answers.load_answers(root / f"{EXERCISE}.answers.json", EXERCISE,
+                                          scenarios.load("bank_support"))
+        assert sorted(saved) == sorted(_right_answers("bank_support"))
     finally:  # the screenshot is the artefact to look at, pass or fail
-        page.screenshot(path=str(ARTEFACTS / "lab.png"), full_page=False)
+        page.screenshot(path=str(ARTEFACTS / f"lab-{step}.png"), full_page=False)
         context.close()
 
 
-def test_voila_dashboard_renders_widgets_no_code_and_dropdown_drives_output(
-        browser: object, voila: Server) -> None:
+def test_voila_journey_dashboards_and_exercise_1_form_with_a_learner_id(
+        browser: object, voila: tuple[Server, Path]) -> None:
+    server, answers = voila
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
+    step = "lesson-0"
     try:
-        page.goto(voila.url("/"), timeout=RUN_TIMEOUT_MS)
+        # 0. Lesson 0's page shows its panel for the room's persona.
+        page.goto(server.url(f"/voila/render/{START_HERE.name}"), timeout=RUN_TIMEOUT_MS)
+        page.locator(".widget-image").first.wait_for(timeout=RUN_TIMEOUT_MS)
+        assert not _widget_errors(page), "a widget failed to render in Voilà"
+        assert "hospital_notes" in page.inner_text("body")
+
+        # 1. Lesson 1's page: every panel, no code, and a dropdown drives the output.
+        step = "lesson-1"
+        page.goto(server.url(f"/voila/render/{DASHBOARD.name}"), timeout=RUN_TIMEOUT_MS)
         dropdown = page.locator(".widget-dropdown select")
         dropdown.first.wait_for(timeout=RUN_TIMEOUT_MS)
         page.locator(".widget-image").first.wait_for(timeout=RUN_TIMEOUT_MS)
@@ -447,11 +391,7 @@ def test_voila_dashboard_renders_widgets_no_code_and_dropdown_drives_output(
                                arg=n_panels, timeout=RUN_TIMEOUT_MS, polling=250)
         body = page.inner_text("body")
         assert "Traceback" not in body, f"the dashboard shows an error:\n{body[:2000]}"
-        # No code: no code-cell input, editor or prompt, no source line of the dashboard
-        # (Markdown cells do render inside a .jp-InputArea, so only code cells count).
-        code = page.locator(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .cm-editor, .CodeMirror")
-        assert code.count() == 0, f"the dashboard shows code: {code.all_inner_texts()[:3]}"
-        assert "from buildbuy" not in body and "scenario =" not in body
+        _assert_no_code(page, body, DASHBOARD)
         assert "hospital_notes" in body, "the dashboard did not start from the chosen persona"
 
         select = dropdown.first
@@ -464,6 +404,36 @@ def test_voila_dashboard_renders_widgets_no_code_and_dropdown_drives_output(
         after = _wait_changed(page, before, None)
         assert after != before, f"changing the dropdown {current!r} -> {other!r} changed nothing"
         assert not _widget_errors(page)
+        page.screenshot(path=str(ARTEFACTS / "voila-lesson-1.png"), full_page=True)
+
+        # 2. Exercise 1's no-code page: a learner id, the answers, the checks.
+        step = "exercise-1"
+        page.goto(server.url(f"/voila/render/{EXERCISE_DASHBOARD.name}"),
+                  timeout=RUN_TIMEOUT_MS)
+        page.locator(".buildbuy-form").wait_for(timeout=RUN_TIMEOUT_MS)
+        body = page.inner_text("body")
+        assert "Traceback" not in body, f"the form page shows an error:\n{body[:2000]}"
+        _assert_no_code(page, body, EXERCISE_DASHBOARD)
+        learner = page.locator(".buildbuy-learner input")
+        learner.fill("Ada Lovelace")
+        learner.press("Enter")
+        _complete_form(page, "hospital_notes")
+        folder = form_answers.learner_folder(answers, "Ada Lovelace")
+        saved = form_answers.load_answers(folder / f"{EXERCISE}.answers.json", EXERCISE,
+                                          scenarios.load("hospital_notes"))
+        assert sorted(saved) == sorted(_right_answers("hospital_notes"))
+        assert (folder / f"{EXERCISE}.ipynb").is_file(), "no gradable notebook for the learner"
     finally:
-        page.screenshot(path=str(ARTEFACTS / "voila.png"), full_page=True)
+        page.screenshot(path=str(ARTEFACTS / f"voila-{step}.png"), full_page=True)
         context.close()
+
+
+def _assert_no_code(page: object, body: str, dashboard: Path) -> None:
+    """No code-cell input, editor or prompt, and no source line of the dashboard (Markdown
+    cells do render inside a .jp-InputArea, so only code cells count)."""
+    code = page.locator(".jp-CodeCell .jp-InputArea, .jp-InputPrompt, .cm-editor, .CodeMirror")  # type: ignore[attr-defined]
+    assert code.count() == 0, f"the page shows code: {code.all_inner_texts()[:3]}"
+    lines = [ln.split("#", 1)[0].strip() for c in json.loads(dashboard.read_text())["cells"]
+             if c["cell_type"] == "code" for ln in "".join(c["source"]).splitlines()]
+    shown = [ln for ln in lines if ln and ln in body]
+    assert not shown, f"the page shows source lines: {shown[:3]}"

@@ -217,18 +217,50 @@ def test_expected_values_are_the_records_figures(bank: scenarios.Scenario) -> No
     assert questions.fleet(bank) == d.replica  # the same sizing, not another one
 
 
-def test_memo_question_checks_the_memo_against_the_model(bank: scenarios.Scenario) -> None:
+def test_memo_question_checks_arithmetic_and_judgement(bank: scenarios.Scenario) -> None:
     from buildbuy import memo
 
-    figs = memo.memo_figures(bank)
-    m = memo.build_memo(
-        title="t", problem="We serve {monthly_tokens} a month.", strategy="buy",
-        rationale={"tco": "A costs {tco_a_usd}.", "ip": "i", "time_to_market": "x"},
-        impact="B costs {tco_b_usd}.", risks=[("r", "m")], call_to_action="Approve.",
-        figures=figs)
-    assert check("ex3_memo", m, scenario=bank).correct
+    facts = memo.board_facts(bank)
+    m = memo.draft_memo(facts)  # passes the checker and the rubric by construction
+    r = check("ex3_memo", m, scenario=bank)
+    assert r.correct, r.message
+    assert [p[0] for p in r.parts] == [f"ex3_memo:{i}" for i in memo.rubric.ITEMS]
+    assert {p[1] for p in r.parts} == {"correct"}
+    assert r.to_record()["parts"] == [list(p) for p in r.parts]
     assert check("ex3_memo", m.markdown, scenario=bank).correct  # what the grader re-checks
-    wrong = m.markdown.replace(figs["tco_a_usd"].text, "$9.99M", 1)
+    wrong = m.markdown.replace(facts.text("tco_a_usd"), "$9.99M", 1)
     r = check("ex3_memo", wrong, scenario=bank)
     assert r.status == "incorrect" and "'$9.99M' matches no model figure" in r.message
+    assert "nearest is" in r.message
+    # right numbers, wrong judgement: the rubric item fails and so does the answer
+    other = m.markdown.replace("**build**", "**buy**")
+    r = check("ex3_memo", other, scenario=bank)
+    assert r.status == "incorrect"
+    assert dict((p[0], p[1]) for p in r.parts)["ex3_memo:recommendation"] == "incorrect"
     assert check("ex3_memo", 42, scenario=bank).status == "incorrect"
+
+
+def test_memo_parts_are_the_rubric_items_and_the_bank_imports_light() -> None:
+    import subprocess
+    import sys
+
+    from buildbuy.memo import rubric
+
+    assert questions.RUBRIC_ITEMS == rubric.ITEMS == questions.get("ex3_memo").parts
+    # an exercise's first import must not pull in the memo, the record or scipy
+    code = ("import sys, buildbuy.checks; "
+            "print(sorted(m for m in ('buildbuy.memo', 'buildbuy.decision', 'scipy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_part_rows_cover_unjudged_answers() -> None:
+    from buildbuy.checks import part_rows
+
+    rows = part_rows("ex3_memo", "not_answered")
+    assert [r[0] for r in rows] == [f"ex3_memo:{i}" for i in questions.RUBRIC_ITEMS]
+    assert {r[1] for r in rows} == {"not_answered"}
+    assert {r[1] for r in part_rows("ex3_memo", "error")} == {"error"}
+    assert part_rows("ex1_binding", "correct") == []  # a question without parts

@@ -170,3 +170,27 @@ def test_held_out_set_covers_what_the_issue_asks():
     assert held.model.isin(_MOE).any() and (~held.model.isin(_MOE)).any()
     assert (held.tensor_parallel == 1).any() and (held.tensor_parallel >= 2).any()
     assert 0.3 < len(held) / len(runs) < 0.5
+
+
+def test_every_lookup_table_names_its_rows_once_whatever_the_case():
+    """The case-insensitive rule is unambiguous only if no two names differ by case alone;
+    load_table refuses a table where they do, and the API tables name priced models."""
+    for table, column in data.NAME_COLUMNS.items():
+        names = data.load_table(table)[column].astype(str).unique()
+        assert len({n.lower() for n in names}) == len(names), table
+        for n in names:
+            assert data.canonical_name(table, n.upper()) == n
+    priced = set(data.api_names())
+    for table in ("api_rate_limits", "api_provisioned"):
+        assert set(data.load_table(table)["api_model"]) <= priced, table
+
+
+def test_a_table_with_names_differing_only_in_case_is_refused():
+    df = data.load_table("load_profiles")
+    twin = df[df.profile == "online_retail_daypart"].assign(profile="Online_Retail_Daypart")
+    with pytest.raises(ValueError, match=r"profile values \['Online_Retail_Daypart', "
+                                         r"'online_retail_daypart'\] differ only in case"):
+        data.validate_frame(pd.concat([df, twin]), data.TABLES["load_profiles"],
+                            label="load_profiles.csv")
+    with pytest.raises(ValueError, match=r"table='nope' is invalid"):
+        data.canonical_name("nope", "x")

@@ -160,25 +160,37 @@ def test_figure_validation() -> None:
 
 
 @pytest.mark.parametrize("persona", ["bank_support", "hospital_notes", "retail_search"])
-def test_draft_memo_follows_the_model_and_passes_its_own_check(persona: str) -> None:
+def test_draft_memo_follows_the_record_and_passes_its_own_check(persona: str) -> None:
     from buildbuy import scenarios
     from buildbuy.decision import decide
-    from buildbuy.memo import draft_memo
+    from buildbuy.memo import board_facts, draft_memo, judge
 
     d = decide(scenarios.load(persona))
     m = draft_memo(d)
-    assert m.strategy == d.recommendation
-    assert check_memo(m, d.figures).ok
+    facts = board_facts(d)
+    assert m.strategy == d.recommendation == facts.recommendation
+    assert check_memo(m, facts.figures).ok
+    assert judge(m, facts).ok
     assert draft_memo(persona).markdown == m.markdown   # name, scenario or record alike
-    assert memo.memo_figures(scenarios.load(persona)) is d.figures  # the record's registry
+    # the memo may quote every figure of the record's registry, as the record has it
+    figs = memo.memo_figures(scenarios.load(persona))
+    assert all(figs[k] is f for k, f in d.figures.items())
+    # the amount, the headcount and the widest tornado driver are all stated
+    cta = dict(m.sections)["Call to action"]
+    assert facts.text("ask_usd") in cta and facts.text("headcount_fte") in cta
+    assert facts.widest.label.lower() in m.markdown.lower()
 
 
 def test_draft_memo_says_neither_when_nothing_creates_value() -> None:
     from buildbuy import scenarios
-    from buildbuy.memo import draft_memo
+    from buildbuy.memo import board_facts, draft_memo, judge
 
-    m = draft_memo(scenarios.load("hospital_notes", value_usd_per_request=0.0))
+    S = scenarios.load("hospital_notes", value_usd_per_request=0.0)
+    m = draft_memo(S)
     assert m.strategy == "neither" and "**neither**" in m.markdown
+    facts = board_facts(S)
+    assert facts.figures["ask_usd"].value == 0.0 and judge(m, facts).ok
+    assert "no funding ($0)" in dict(m.sections)["Call to action"]
 
 
 def test_per_request_prices_are_read_as_their_own_unit() -> None:

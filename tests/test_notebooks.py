@@ -64,7 +64,7 @@ def test_parameters_cell_names_only_documented_fields(path: Path) -> None:
     unknown = set(values["overrides"]) - set(scenarios.FIELDS)
     assert not unknown, f"overrides name undocumented fields: {sorted(unknown)}"
     second = _code_cells(nb)[1].source
-    assert "scenarios.load(scenario, **overrides)" in second, \
+    assert "scenarios.from_parameters(scenario, overrides)" in second, \
         "the cell after the parameters must load the scenario (so a bad override stops there)"
 
 
@@ -138,3 +138,19 @@ def test_invalid_override_stops_at_the_top_with_the_scenario_error(
                if any(o.output_type == "error" for o in c.get("outputs", []))]
     # code cells: 0 parameters, 1 injected parameters, 2 the load cell
     assert failing == [2]
+
+
+@pytest.mark.slow
+def test_overrides_of_the_wrong_type_get_the_library_message(tmp_path: Path) -> None:
+    """``papermill -p overrides 5`` passes the int 5: the load cell says what overrides is."""
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    out = subprocess.run([str(bin_dir / "papermill"), str(LESSONS[0]), str(tmp_path / "x.ipynb"),
+                          "-p", "overrides", "5", "-k", "python3", "--no-progress-bar"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode != 0
+    assert "ScenarioError: overrides=5 is invalid: must be a dict of scenario fields" \
+        in out.stderr
+    assert "TypeError" not in out.stderr

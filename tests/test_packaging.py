@@ -254,5 +254,6 @@ def test_ci_script_is_strict_bash_that_calls_make_test() -> None:
     assert "set -euo pipefail" in text
     assert re.search(r"^\s*make test\b", text, flags=re.M), ".ci/run must call `make test`"
     assert "apt-get install -y chromium" in text
+    assert "missing+=(bubblewrap)" in text  # the grader's sandbox
     assert script.stat().st_mode & 0o111, ".ci/run must be executable"
     subprocess.run(["bash", "-n", str(script)], check=True)

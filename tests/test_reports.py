@@ -196,6 +196,19 @@ def test_index_escapes_every_learner_string_and_links_by_safe_id() -> None:
     assert "-$200k" in page and "$1.50M" in page  # savings as a board reads them
 
 
+def test_index_links_each_learners_board_pack_by_safe_id() -> None:
+    rows = _rows()
+    sid = rows[0]["safe_id"]
+    rows[0].update(memo_pdf=f"{sid}.memo.pdf", deck_pptx=f"{sid}.deck.pptx")
+    rows[1].update(memo_pdf=f"{rows[1]['safe_id']}.memo.pdf")  # a pack without its deck
+    page = index.render_index(rows)
+    assert f'href="{sid}.memo.pdf">memo PDF</a>' in page
+    assert f'href="{sid}.deck.pptx">deck</a>' in page
+    assert f'href="{rows[1]["safe_id"]}.memo.pdf"' in page
+    assert f'href="{rows[1]["safe_id"]}.deck.pptx"' not in page  # no file, no link
+    assert page.count('href="') == 5  # two reports, three pack files; invalid links nothing
+
+
 def test_class_charts_are_pngs() -> None:
     charts = index.class_charts(_rows())
     assert set(charts) == {"payback", "savings", "recommendation"}
@@ -250,3 +263,80 @@ def test_template_emits_every_figure_column() -> None:
     assert len(params) == 1
     for name in ("scenario", "overrides", "learner_id", "learner_name"):
         assert re.search(rf"^{name} = ", "".join(params[0]["source"]), re.M)
+
+
+def test_index_without_a_finished_report_says_so_and_draws_nothing() -> None:
+    rows = [r for r in _rows() if r["status"] == "invalid"]
+    assert index.class_charts(rows) == {}
+    page = index.render_index(rows, roster="cohort.csv", generated="2026-11-30 09:00 UTC")
+    assert "<img" not in page and "No report finished" in page
+    assert "roster <code>cohort.csv</code>" in page and "generated 2026-11-30 09:00 UTC" in page
+
+
+def test_index_cuts_very_long_names_and_keeps_them_whole_in_the_title() -> None:
+    long_name = "Ms " + "Averyveryverylongname " * 100  # 2,000+ characters
+    rows = _rows()
+    rows[1] = {**rows[1], "learner_name": long_name + "<b>", "learner_id": "x" * 2000}
+    page = index.render_index(rows)
+    assert "<b>" not in page.replace("<b>Payback</b>", "").replace(
+        "<b>NPV gap</b>", "").replace("<b>TCO A</b>", "").replace("<b>TCO B</b>", "")
+    cut = re.search(r'<span title="(Ms [^"]+)">([^<]+)</span>', page)
+    assert cut is not None
+    assert cut.group(1).endswith("&lt;b&gt;") and len(cut.group(1)) > 2000  # whole, escaped
+    assert len(cut.group(2)) <= index.MAX_CELL_CHARS and cut.group(2).endswith("…")
+    assert "overflow-wrap:anywhere" in page  # other long cells wrap instead of widening
+    assert "x" * (index.MAX_CELL_CHARS + 1) not in page.split('title="')[0]
+
+
+def test_index_states_the_horizon_of_each_column() -> None:
+    page = index.render_index(_rows())
+    for head in ("NPV gap, B over A (after tax)", "horizon (months)", "TCO A (over the horizon)",
+                 "TCO B (over the horizon)"):
+        assert f"<th>{head}</th>" in page
+    assert "horizon_months" in index.FIGURE_COLUMNS
+
+
+@pytest.mark.parametrize("persona", scenarios.persona_names())
+def test_cost_by_category_legend_is_clear_of_the_bars(persona: str) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.patches import Rectangle
+
+    from buildbuy import tco
+    from buildbuy.reports import tables
+
+    fig = tables.cost_charts(tco.compare(scenarios.load(persona)))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    ax = fig.axes[1]
+    legend = ax.get_legend().get_window_extent(renderer)
+    bars = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, Rectangle)]
+    assert bars and not any(legend.overlaps(b) for b in bars)
+    assert legend.x0 >= ax.get_window_extent(renderer).x1  # outside the plotting area
+    assert legend.x1 <= fig.bbox.x1 + 1  # and still on the figure
+
+
+def test_report_values_read_as_people_write_them() -> None:
+    from buildbuy.reports import tables
+
+    s = scenarios.load("bank_support", monthly_tokens=4e10)
+    t = tables.inputs_table(s, {"monthly_tokens": 4e10, "pue": 1.3})
+    assert t.loc["monthly_tokens", "value"] == "40,000,000,000"
+    assert t.loc["monthly_tokens", "source"] == "override"
+    assert t.loc["discount_rate", "value"] == f"{100 * s.discount_rate:g}%"
+    assert t.loc["pue", "value"] == "1.3"  # an overridden field outside the list is shown
+    assert list(t.index[:2]) == ["monthly_tokens", "output_token_share"]
+    assert tables.value_text("api_integration_usd", 94000.0) == "$94,000"
+    assert tables.value_text("electricity_usd_per_kwh", 0.0806) == "$0.0806"
+    long_source = max((s.source(f) for f in tables.REPORT_FIELDS), key=len)
+    html = tables.html_table(tables.inputs_table(s)).data
+    assert long_source.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in html
+
+
+def test_cli_out_pointing_at_a_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    root = Path(__file__).resolve().parents[1]
+    taken = tmp_path / "index.html"
+    taken.write_text("not a folder")
+    assert cli_main([str(root / "data" / "roster_example.csv"), "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "must be a folder for the reports (this path is an existing file)" in err
+    assert "Errno" not in err

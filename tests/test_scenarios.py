@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -234,3 +236,98 @@ def test_a_zero_volume_roster_row_is_marked_invalid(tmp_path) -> None:
     rows = read_roster(path)
     assert not rows[0].valid and "monthly_tokens" in rows[0].reason
     assert rows[1].valid
+
+
+def test_from_parameters_says_what_overrides_must_be() -> None:
+    for bad_value in (5, "5", [1, 2], "not: [valid"):
+        with pytest.raises(ScenarioError, match=r"overrides=.* is invalid: must be a dict of "
+                                                r"scenario fields.*papermill: -y"):
+            scenarios.from_parameters("bank_support", bad_value)
+    assert scenarios.from_parameters("bank_support", None) == scenarios.load("bank_support")
+    assert scenarios.from_parameters("bank_support", '{"horizon_months": 24}').horizon_months == 24
+    with pytest.raises(ScenarioError, match=r"scenario=\{\} is invalid: must be a persona"):
+        scenarios.from_parameters({}, {})
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"redundancy": "n_plus_2"}, "redundancy='n_plus_2' is invalid: must be one of 'none', "
+                                 "'n_plus_1', 'two_sites'; did you mean 'n_plus_1'?"),
+    ({"on_call_coverage": "24/7"}, "on_call_coverage='24/7' is invalid: must be one of "
+                                   "'none', 'business_hours', '24x7'; did you mean '24x7'?"),
+    ("{target_utilisation: 1.5}", "target_utilisation=1.5 is invalid: must be a finite number "
+                                  "> 0 and <= 1"),
+    ('{"api_refresh_months": 2.5}', "api_refresh_months=2.5 is invalid: must be a whole "
+                                    "number >= 0"),
+    ({"load_profile": "weekday"}, "load_profile='weekday' is invalid: must be one of "
+                                  "'online_retail_daypart' (the profiles in "
+                                  "data/load_profiles.csv)"),
+    ({"peak_to_average": 9}, "peak_to_average=9.0 is invalid: must be < 8 for "
+                             "load_profile='online_retail_daypart'"),
+    ({"colo_wholesale_min_kw": "lots"}, "colo_wholesale_min_kw='lots' is invalid: must be a "
+                                        "finite number >= 0"),
+])
+def test_from_parameters_names_field_value_and_allowed_for_operations_fields(
+        overrides: object, message: str) -> None:
+    """The papermill entry point refuses bad operations fields (issue 12) the same way:
+    one line naming the field, the value and what is allowed."""
+    with pytest.raises(ScenarioError) as info:
+        scenarios.from_parameters("bank_support", overrides)
+    assert str(info.value).startswith(message)
+
+
+def test_from_parameters_takes_operations_fields_as_text() -> None:
+    S = scenarios.from_parameters(
+        "hospital_notes", "{redundancy: two_sites, on_call_coverage: 24x7, "
+        "target_utilisation: 0.6, api_refresh_months: 12, downtime_usd_per_hour: 1e5}")
+    assert (S.redundancy, S.on_call_coverage, S.target_utilisation, S.api_refresh_months,
+            S.downtime_usd_per_hour) == ("two_sites", "24x7", 0.6, 12, 100000.0)
+    assert S.source("redundancy") == "override"
+
+
+def test_a_broken_scenario_file_names_itself_and_the_line(tmp_path: Path) -> None:
+    bad_yaml = tmp_path / "mine.yaml"
+    bad_yaml.write_text("monthly_tokens: 5e9\ngpu: [H100\n")
+    with pytest.raises(ScenarioError, match=rf"scenario='{re.escape(str(bad_yaml))}' is invalid: "
+                                            r"must be a valid YAML file \(line 3, column 1"):
+        scenarios.load(bad_yaml)
+    bad_json = tmp_path / "mine.json"
+    bad_json.write_text('{"monthly_tokens": }')
+    with pytest.raises(ScenarioError, match=r"mine.json' is invalid: must be a valid JSON file "
+                                            r"\(line 1, column 20"):
+        scenarios.load(bad_json)
+
+
+def test_names_follow_one_case_rule_everywhere() -> None:
+    from buildbuy import data, tps
+
+    S = scenarios.load("bank_support", gpu="h200", self_host_model="QWEN2.5-32B",
+                       api_model="GPT-4O-MINI")
+    assert (S.gpu, S.self_host_model, S.api_model) == ("H200", "qwen2.5-32b", "gpt-4o-mini")
+    assert tps.decode("llama-3.1-8b", "h100-sxm", batch=1, context=128).tokens_per_s > 0
+    assert data.get_gpu("h200") is data.get_gpu("H200")
+    with pytest.raises(ScenarioError, match=r"gpu='h100' is invalid.*did you mean"):
+        scenarios.load("bank_support", gpu="h100")
+    with pytest.raises(ValueError, match=r"gpu='h100' is invalid"):
+        data.get_gpu("h100")
+
+
+def test_the_case_rule_covers_the_operations_tables() -> None:
+    """Load profiles, rate-limit tiers and provisioned offers (issue 12's tables) follow
+    the same rule: any case is accepted and the canonical spelling stored and used."""
+    from buildbuy import api_limits, load_profile
+
+    S = scenarios.load("bank_support", load_profile="Online_Retail_Daypart",
+                       api_model="Claude-Sonnet-4-5")
+    assert (S.load_profile, S.api_model) == ("online_retail_daypart", "claude-sonnet-4-5")
+    same = scenarios.load("bank_support", load_profile="online_retail_daypart",
+                          api_model="claude-sonnet-4-5")
+    assert same == S
+    assert (load_profile.scaled("ONLINE_RETAIL_DAYPART", 2.5)
+            == load_profile.scaled("online_retail_daypart", 2.5)).all()
+    qc = api_limits.quota_context(S)
+    assert [t.name for t in qc.tiers] == ["tier_1", "tier_2", "tier_3", "tier_4"]
+    assert qc.offer is not None and qc.offer.min_units == 25
+    upper = dataclasses.replace(S, api_model="CLAUDE-SONNET-4-5")   # bypasses validation
+    assert api_limits.quota_context(upper) == qc
+    with pytest.raises(ValueError, match=r"load_profile='weekday' is invalid"):
+        load_profile.scaled("weekday", 2.0)

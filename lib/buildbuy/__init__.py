@@ -36,15 +36,44 @@ Modules, one concept each (``docs/design.md`` is the contract between them):
 - :mod:`buildbuy.drift`: drifting streams, detectors, retraining policies and their cost.
 - :mod:`buildbuy.memo`: the one-page board memo, its draft and its checker.
 - :mod:`buildbuy.questions`, :mod:`buildbuy.checks`, :mod:`buildbuy.exercises`: practice
-  questions, instant feedback, building and grading the exercises.
+  questions, instant feedback, building the exercises; :mod:`buildbuy.grading`: grading
+  submissions, each in its own bubblewrap sandbox.
+- :mod:`buildbuy.forms`: the no-code track, one form of widgets per exercise, with the
+  same checks and answers the grader reads.
 - :mod:`buildbuy.widgets`: the interactive lesson panels.
-- :mod:`buildbuy.reports`: per-learner reports at cohort scale.
+- :mod:`buildbuy.reports`: per-learner reports at cohort scale; :mod:`buildbuy.ids`:
+  safe file names from learner ids.
 - :mod:`buildbuy.workshop`: the Voila dashboards for a workshop room.
 - :mod:`buildbuy.notebooks`: papermill execution with deterministic outputs.
 - :mod:`buildbuy.audit`: measure an OpenAI-compatible endpoint and name its bottleneck.
 - :mod:`buildbuy.lab`: the practice server with a hidden bottleneck (exercise 1).
+
+Every module is reachable after a bare ``import buildbuy`` (it is imported on first
+use, so ``import buildbuy`` itself stays fast)::
+
+    import buildbuy
+    C = buildbuy.tco.compare(buildbuy.scenarios.load("bank_support"))
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from typing import Any
+
 __version__ = "0.1.0"
+
+#: the public submodules (every module or subpackage not starting with ``_``), imported
+#: on first attribute access (PEP 562)
+SUBMODULES: tuple[str, ...] = tuple(sorted(
+    m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
+
+
+def __getattr__(name: str) -> Any:
+    if name in SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *SUBMODULES})

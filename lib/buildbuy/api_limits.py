@@ -90,7 +90,7 @@ def _table_tiers(api_model: str) -> tuple[Tier, ...]:
     from buildbuy import data
 
     t = data.load_table("api_rate_limits")
-    rows = t[t["api_model"] == api_model]
+    rows = t[t["api_model"] == data.canonical_name("api_rate_limits", api_model)]
     tiers = [Tier(str(r.tier), _num(r.input_tokens_per_minute), _num(r.output_tokens_per_minute),
                   _num(r.total_tokens_per_minute), _num(r.max_usd_per_month))
              for r in rows.itertuples()]
@@ -102,10 +102,10 @@ def _table_tiers(api_model: str) -> tuple[Tier, ...]:
 def _offer(api_model: str) -> Offer | None:
     from buildbuy import data
 
-    t = data.load_table("api_provisioned").set_index("api_model")
-    if api_model not in t.index:
+    name = data.canonical_name("api_provisioned", api_model)
+    if name is None:
         return None
-    r = t.loc[api_model]
+    r = data.load_table("api_provisioned").set_index("api_model").loc[name]
     return Offer(str(r.offer), float(r.tokens_per_s_per_unit), float(r.output_token_weight),
                  float(r.cached_input_weight), float(r.min_units), float(r.usd_per_unit_month))
 

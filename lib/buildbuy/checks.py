@@ -42,8 +42,8 @@ from typing import Any
 
 from buildbuy import questions as _q
 
-__all__ = ["RECORD_MIME", "CheckResult", "check", "current_scenario", "scenario_from_ref",
-           "scenario_ref", "summary", "use_scenario"]
+__all__ = ["RECORD_MIME", "CheckResult", "check", "current_scenario", "part_rows",
+           "scenario_from_ref", "scenario_ref", "summary", "use_scenario"]
 
 #: MIME type of the JSON record each displayed check carries (read by the grader).
 RECORD_MIME = "application/vnd.buildbuy.check+json"
@@ -80,6 +80,8 @@ class CheckResult:
     message: str
     answer: Any = None
     scenario: dict[str, Any] | None = None
+    #: ``(part id, status, message)`` per judged part (a memo's rubric items)
+    parts: tuple[tuple[str, str, str], ...] = ()
     _shown_in: int | None = field(default=None, repr=False)
 
     @property
@@ -90,7 +92,8 @@ class CheckResult:
     def to_record(self) -> dict[str, Any]:
         """A JSON-safe dict: question, status, message, answer and the scenario used."""
         return {"question": self.question_id, "status": self.status, "message": self.message,
-                "answer": _json_safe(self.answer), "scenario": self.scenario}
+                "answer": _json_safe(self.answer), "scenario": self.scenario,
+                "parts": [list(p) for p in self.parts]}
 
     def __str__(self) -> str:
         return f"{_ICON[self.status]} {self.question_id}: {self.message}"
@@ -189,8 +192,8 @@ def check(question_id: str, answer: Any, *, scenario: Any = None) -> CheckResult
         return _finish(CheckResult(question_id, "error",
                                    f"could not compute the expected value "
                                    f"({type(exc).__name__}: {exc})", answer), s)
-    status, message = _judge(question, answer, expected, s)
-    return _finish(CheckResult(question_id, status, message, answer), s)
+    status, message, parts = _judge(question, answer, expected, s)
+    return _finish(CheckResult(question_id, status, message, answer, parts=parts), s)
 
 
 def scenario_ref(scenario: Any) -> dict[str, Any]:
@@ -229,18 +232,49 @@ def _finish(result: CheckResult, scenario: Any) -> CheckResult:
     return result
 
 
-def _judge(q: _q.Question, answer: Any, expected: Any, scenario: Any) -> tuple[str, str]:
-    if q.kind == "memo":
-        from buildbuy.memo import Memo
+def part_rows(question_id: str, status: str,
+              parts: tuple[tuple[str, str, str], ...] = ()) -> list[tuple[str, str, str]]:
+    """One ``(part id, status, message)`` per declared part of a question.
 
-        if not isinstance(answer, (Memo, str)):
-            return "incorrect", f"expected a Memo from build_memo (or Markdown text). {q.hint}"
-        report = expected(answer) if callable(expected) else None
-        if report is None:
-            return "error", "the memo checker returned nothing"
-        if report.ok:
-            return "correct", f"well done. {report}"
-        return "incorrect", f"{report} Hint: {q.hint}"
+    The parts judged (``parts``) come back as they are; when the answer could not be
+    judged (not answered, or an error), every declared part takes the question's status.
+    """
+    q = _q.get(question_id)
+    if parts:
+        return list(parts)
+    why = {"not_answered": "not answered yet", "error": "the check did not run"}.get(
+        status, "not judged")
+    return [(f"{q.id}:{p}", status if status in ("not_answered", "error") else "error", why)
+            for p in q.parts]
+
+
+def _judge(q: _q.Question, answer: Any, expected: Any, scenario: Any
+           ) -> tuple[str, str, tuple[tuple[str, str, str], ...]]:
+    if q.kind == "memo":
+        return _judge_memo(q, answer, expected)
+    return (*_judge_answer(q, answer, expected), ())
+
+
+def _judge_memo(q: _q.Question, answer: Any, expected: Any
+                ) -> tuple[str, str, tuple[tuple[str, str, str], ...]]:
+    """Figures and structure (the checker) plus judgement (the rubric), each reported."""
+    from buildbuy.memo import Memo
+
+    if not isinstance(answer, (Memo, str)):
+        return ("incorrect", "expected a Memo from build_memo or build_prfaq (or Markdown "
+                f"text). {q.hint}", ())
+    got = expected(answer) if callable(expected) else None
+    if not isinstance(got, tuple) or len(got) != 2:
+        return "error", "the memo checker returned nothing", ()
+    report, rubric = got
+    parts = tuple((f"{q.id}:{i.id}", "correct" if i.passed else "incorrect", i.feedback)
+                  for i in rubric.items)
+    if report.ok and rubric.ok:
+        return "correct", f"well done. {report}; {rubric}", parts
+    return "incorrect", f"{report}\n{rubric}\nHint: {q.hint}", parts
+
+
+def _judge_answer(q: _q.Question, answer: Any, expected: Any) -> tuple[str, str]:
     if q.kind == "choice":
         if not isinstance(answer, str):
             return "incorrect", f"answer with one of {', '.join(q.choices)} (a string)."

@@ -4,6 +4,7 @@ Subcommands, each owned by the module of its concept::
 
     buildbuy exercises build [--check]          # buildbuy.exercises
     buildbuy exercises grade DIR --out FILE     # buildbuy.exercises
+    buildbuy memo export SOURCE --out DIR       # buildbuy.boardpack
     buildbuy reports ROSTER --out DIR [...]     # buildbuy.reports
     buildbuy workshop [--persona NAME] [...]    # buildbuy.workshop
     buildbuy audit URL --model NAME [...]       # buildbuy.audit
@@ -22,16 +23,18 @@ from collections.abc import Sequence
 #: subcommand -> module whose ``cli_main(argv) -> int`` runs it
 SUBCOMMANDS: dict[str, str] = {
     "exercises": "buildbuy.exercises",
+    "memo": "buildbuy.boardpack.cli",
     "reports": "buildbuy.reports",
     "workshop": "buildbuy.workshop",
     "audit": "buildbuy.audit.cli",
     "lab": "buildbuy.lab.cli",
 }
 
-USAGE = """usage: buildbuy {exercises,reports,workshop,audit,lab} ...
+USAGE = """usage: buildbuy {exercises,memo,reports,workshop,audit,lab} ...
 
   exercises build [--check]       generate exercises/ from solutions/
   exercises grade DIR --out CSV   grade a folder of submitted notebooks
+  memo export SOURCE --out DIR    a memo as a one-page PDF and a slide deck
   reports ROSTER --out DIR        run per-learner reports for a cohort
   workshop [--persona NAME]       prepare the Voila lesson dashboards in build/workshop/
   audit URL --model NAME          measure an OpenAI-compatible endpoint, name its bottleneck

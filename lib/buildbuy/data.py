@@ -38,10 +38,12 @@ __all__ = [
     "ARCHITECTURES",
     "GPU",
     "INTERCONNECTS",
+    "NAME_COLUMNS",
     "TABLES",
     "ApiPrice",
     "Model",
     "api_names",
+    "canonical_name",
     "get_api",
     "get_gpu",
     "get_model",
@@ -63,6 +65,7 @@ class _Spec:
     required: tuple[str, ...]       # numeric columns that must be present and >= 0
     optional: tuple[str, ...] = ()  # numeric columns that may be empty, else >= 0
     key: str | None = None          # column whose values must be unique
+    name: str | None = None         # column naming rows for lookups (NAME_COLUMNS)
 
 
 #: Table name -> file (relative to ``data/``) and the numeric columns checked on load.
@@ -73,20 +76,20 @@ TABLES: dict[str, _Spec] = {
          "interconnect_gbps"),
         ("fp8_dense_tflops", "purchase_usd", "cloud_on_demand_usd_per_hour",
          "cloud_reserved_usd_per_hour"),
-        key="name",
+        key="name", name="name",
     ),
     "models": _Spec(
         "models.csv",
         ("total_params_b", "active_params_b", "n_layers", "hidden_size", "n_heads",
          "n_kv_heads", "head_dim", "ffn_size", "ffn_matrices", "vocab_size", "max_context",
          "n_experts", "experts_per_token", "moe_ffn_size", "mla_kv_dim"),
-        key="name",
+        key="name", name="name",
     ),
     "api_prices": _Spec(
         "api_prices.csv",
         ("input_usd_per_mtok", "output_usd_per_mtok"),
         ("cached_input_usd_per_mtok",),
-        key="name",
+        key="name", name="name",
     ),
     "saturated_throughput": _Spec(
         "saturated_throughput.csv",
@@ -129,18 +132,19 @@ TABLES: dict[str, _Spec] = {
         "measurements/naive_generate.csv",
         ("batch", "prompt_tokens", "decode_step_ms", "tokens_per_s"),
     ),
-    "load_profiles": _Spec("load_profiles.csv", ("hour", "share_of_day")),
+    "load_profiles": _Spec("load_profiles.csv", ("hour", "share_of_day"), name="profile"),
     "api_rate_limits": _Spec(
         "api_rate_limits.csv",
         ("requests_per_minute",),
         ("input_tokens_per_minute", "output_tokens_per_minute", "total_tokens_per_minute",
          "max_usd_per_month"),
+        name="api_model",
     ),
     "api_provisioned": _Spec(
         "api_provisioned.csv",
         ("tokens_per_s_per_unit", "output_token_weight", "cached_input_weight", "min_units",
          "usd_per_unit_month"),
-        key="api_model",
+        key="api_model", name="api_model",
     ),
 }
 
@@ -217,6 +221,14 @@ def validate_frame(df: pd.DataFrame, spec: _Spec, *, label: str) -> None:
     if spec.key is not None and df[spec.key].duplicated().any():
         dupes = sorted(df.loc[df[spec.key].duplicated(), spec.key])
         raise ValueError(f"{label}: duplicate {spec.key} values {dupes}")
+    if spec.name is not None:
+        # names are looked up case-insensitively (canonical_name): two spellings of one
+        # name would make a lookup ambiguous
+        distinct = pd.Series(df[spec.name].astype(str).unique())
+        clash = distinct[distinct.str.lower().duplicated(keep=False)]
+        if not clash.empty:
+            raise ValueError(f"{label}: {spec.name} values {sorted(clash)} differ only in "
+                             "case; names are looked up case-insensitively")
 
 
 def _opt(value: Any) -> float | None:
@@ -364,16 +376,53 @@ def _objects(table: str) -> dict[str, Any]:
     return {row["name"]: _row_to(cls, row) for _, row in _load(table).iterrows()}
 
 
+#: The column of each table that names its rows for lookups (one name may hold several
+#: rows, e.g. a load profile's 24 hours or an API model's rate-limit tiers).
+NAME_COLUMNS: dict[str, str] = {t: spec.name for t, spec in TABLES.items()
+                                if spec.name is not None}
+
+
+@functools.cache
+def _names(table: str) -> tuple[str, ...]:
+    if table in ("gpus", "models", "api_prices"):
+        return tuple(_objects(table))
+    return tuple(dict.fromkeys(str(n) for n in _load(table)[NAME_COLUMNS[table]]))
+
+
+def canonical_name(table: str, name: Any) -> str | None:
+    """The spelling ``name`` has in ``table``, or ``None`` when the table has no such name.
+
+    The one lookup rule of the library: an exact match first, then a
+    case-insensitive one. ``table`` is one of :data:`NAME_COLUMNS` (GPUs, models, API
+    prices, load profiles, API rate limits, provisioned throughput). :func:`get_gpu` and
+    friends, :mod:`buildbuy.load_profile`, :mod:`buildbuy.api_limits` and every scenario
+    field naming a row of a table (:mod:`buildbuy.scenarios`) use it.
+
+    Examples
+    --------
+    >>> canonical_name("gpus", "h100-sxm"), canonical_name("gpus", "H100")
+    ('H100-SXM', None)
+    >>> canonical_name("load_profiles", "Online_Retail_Daypart")
+    'online_retail_daypart'
+    """
+    if table not in NAME_COLUMNS:
+        raise bad("table", table, f"one of {', '.join(repr(t) for t in NAME_COLUMNS)}")
+    if not isinstance(name, str):
+        return None
+    names = _names(table)
+    if name in names:
+        return name
+    lowered = {k.lower(): k for k in names}
+    return lowered.get(name.lower())
+
+
 def _get(table: str, arg: str, value: Any, cls: type) -> Any:
     if isinstance(value, cls):
         return value
     objs = _objects(table)
-    if isinstance(value, str) and value in objs:
-        return objs[value]
-    if isinstance(value, str):
-        lowered = {k.lower(): k for k in objs}
-        if value.lower() in lowered:
-            return objs[lowered[value.lower()]]
+    canonical = canonical_name(table, value)
+    if canonical is not None:
+        return objs[canonical]
     close = suggest(str(value), objs)
     hint = f"close matches: {', '.join(repr(c) for c in close)}" if close else \
         f"one of {', '.join(repr(k) for k in objs)}"

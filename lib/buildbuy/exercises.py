@@ -16,17 +16,17 @@ becomes ``# your code here``
 become "*Your answer here.*". Outputs, execution counts and run metadata are
 cleared, so the build is byte-deterministic and idempotent.
 
-:func:`grade` runs each submitted notebook in its own temporary folder, in a
-fresh papermill process and kernel, with a time limit per cell and per notebook,
-then reads back the check records (see :mod:`buildbuy.checks`) and re-checks
-each recorded answer in the grading process, so a forged "correct" does not
-count. A broken notebook (raises, loops, deletes files, invalid JSON) fails only
-its own rows.
+Grading lives in :mod:`buildbuy.grading` (each submission in its own bubblewrap
+sandbox); :func:`grade` and :class:`GradeRow` are re-exported here.
+The no-code track's answers file (``<exercise>.answers.json``, see
+:mod:`buildbuy.forms`) goes into the run with the notebook: its form cell reads it and
+records the answers as the code track does.
 
 Command line (``buildbuy exercises ...`` or ``python -m buildbuy exercises ...``)::
 
     buildbuy exercises build [--check]
     buildbuy exercises grade SUBMISSIONS_DIR --out grades.csv [--timeout S] [--cell-timeout S]
+        [--max-output-mb MB] [--scenario PERSONA] [--no-sandbox]
 
 Exit codes follow papermill: 0 success, 1 some work failed (``--check`` found a
 stale exercise, or a submission could not run), 2 bad usage.
@@ -36,26 +36,19 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import copy
-import csv
-import json
-import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import nbformat
 
-from buildbuy._validate import bad, positive
-from buildbuy.paths import REPO_ROOT
+from buildbuy import grading
+from buildbuy._validate import bad
+from buildbuy.grading import GradeRow, grade, summary_text
+from buildbuy.paths import EXERCISES_DIR, REPO_ROOT
 
 __all__ = [
     "EXERCISES_DIR",
@@ -66,10 +59,10 @@ __all__ = [
     "exercise_source",
     "grade",
     "strip_source",
+    "summary_text",
 ]
 
 SOLUTIONS_DIR: Path = REPO_ROOT / "solutions"
-EXERCISES_DIR: Path = REPO_ROOT / "exercises"
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 PLACEHOLDER_MD = "*Your answer here.*"
@@ -243,229 +236,6 @@ def build(*, check: bool = False, solutions_dir: Path | None = None,
     return changed
 
 
-# --- grade --------------------------------------------------------------------------------
-
-STATUSES = ("correct", "incorrect", "not_answered", "error")
-
-
-@dataclass(frozen=True)
-class GradeRow:
-    """One learner's result on one question."""
-
-    learner: str
-    exercise: str
-    question: str
-    status: str
-    message: str
-
-
-def _exercise_of(path: Path, raw: str) -> str | None:
-    from buildbuy.questions import EXERCISES
-
-    try:
-        meta = json.loads(raw).get("metadata", {}).get("buildbuy", {})
-        name = meta.get("exercise") if isinstance(meta, dict) else None
-    except (ValueError, AttributeError):
-        name = None
-    if name in EXERCISES:
-        return str(name)
-    return next((e for e in EXERCISES if e in path.name), None)
-
-
-def _learner_of(path: Path, root: Path) -> str:
-    rel = path.relative_to(root)
-    return rel.parts[0] if len(rel.parts) > 1 else path.stem
-
-
-def _records(nb: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    from buildbuy.checks import RECORD_MIME
-
-    found: dict[str, dict[str, Any]] = {}
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []) if isinstance(cell, dict) else []:
-            rec = out.get("data", {}).get(RECORD_MIME) if isinstance(out, dict) else None
-            if isinstance(rec, dict) and isinstance(rec.get("question"), str):
-                found[rec["question"]] = rec  # the last run of a question wins
-    return found
-
-
-def _first_error(nb: dict[str, Any]) -> str | None:
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []) if isinstance(cell, dict) else []:
-            if isinstance(out, dict) and out.get("output_type") == "error":
-                return f"{out.get('ename')}: {out.get('evalue')}"[:300]
-    return None
-
-
-def _regrade(question: str, rec: dict[str, Any], forced: Any) -> tuple[str, str]:
-    """Re-check a recorded answer in this process (a forged status does not count)."""
-    from buildbuy import checks
-
-    answer = rec.get("answer")
-    if answer is None:
-        return "not_answered", "not answered yet"
-    try:
-        scen = forced if forced is not None else checks.scenario_from_ref(rec.get("scenario"))
-    except (ValueError, TypeError) as exc:
-        return "error", f"recorded scenario is invalid: {exc}"
-    result = checks.check(question, answer, scenario=scen)
-    return result.status, result.message
-
-
-def _kill_tree(pid: int) -> None:
-    import psutil
-
-    try:
-        parent = psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        return
-    procs = [*parent.children(recursive=True), parent]
-    for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.kill()
-    psutil.wait_procs(procs, timeout=10)
-
-
-_EXC_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit)\b.*$")
-
-
-def _reason(stderr: str) -> str | None:
-    """The last exception line papermill printed (e.g. ``...CellTimeoutError: A cell timed
-    out ...``), else the last non-empty line."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    hits = [ln for ln in lines if _EXC_LINE.match(ln)]
-    text = hits[-1] if hits else (lines[-1] if lines else None)
-    return text[:300] if text else None
-
-
-def _run_one(path: Path, *, timeout_s: float, cell_timeout_s: float,
-             parameters: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
-    """Execute one submission in isolation; return (executed notebook JSON, failure reason)."""
-    with tempfile.TemporaryDirectory(prefix="buildbuy-grade-") as tmp:
-        work = Path(tmp) / "work"
-        work.mkdir()
-        src = Path(tmp) / "submission.ipynb"
-        dst = Path(tmp) / "executed.ipynb"
-        shutil.copyfile(path, src)
-        cmd = [sys.executable, "-m", "papermill", str(src), str(dst), "--cwd", str(work),
-               "-k", "python3", "--execution-timeout", str(int(cell_timeout_s)),
-               "--no-progress-bar", "--no-log-output", "--no-report-mode"]
-        if parameters:
-            cmd += ["-y", json.dumps(parameters)]
-        env = dict(os.environ, BUILDBUY_DATA_DIR=str(Path(os.environ.get(
-            "BUILDBUY_DATA_DIR", REPO_ROOT / "data")).resolve()), HOME=str(work))
-        proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        reason = None
-        try:
-            _, err = proc.communicate(timeout=timeout_s)
-            if proc.returncode != 0:
-                reason = _reason(err) or f"papermill exit code {proc.returncode}"
-        except subprocess.TimeoutExpired:
-            _kill_tree(proc.pid)
-            proc.communicate()
-            reason = f"time limit of {timeout_s:g} s exceeded"
-        try:
-            nb = json.loads(dst.read_text(encoding="utf-8")) if dst.exists() else None
-        except (OSError, ValueError):
-            nb = None
-        if nb is not None and not isinstance(nb, dict):
-            nb = None
-        return nb, reason
-
-
-def grade(submissions_dir: str | Path, out_csv: str | Path, *, timeout_s: float = 300,
-          cell_timeout_s: float = 120, scenario: str | None = None,
-          verbose: bool = True) -> list[GradeRow]:
-    """Grade every ``*.ipynb`` under ``submissions_dir`` into ``out_csv``.
-
-    Parameters
-    ----------
-    submissions_dir : path
-        ``<dir>/<learner>/<exercise>.ipynb`` (learner = folder name) or
-        ``<dir>/<learner>_<exercise>.ipynb`` (learner = file stem). The exercise is read
-        from the notebook's ``metadata.buildbuy.exercise``, else from the file name.
-    out_csv : path
-        One row per learner per question: learner, exercise, question, status, message.
-    timeout_s, cell_timeout_s : float
-        Wall-clock limit per notebook and per cell, in seconds.
-    scenario : str, optional
-        Run every submission with this persona (papermill parameter); by default each
-        runs with its own parameters cell and is re-checked against the scenario it used.
-
-    Returns
-    -------
-    list of GradeRow
-    """
-    from buildbuy import questions, scenarios
-
-    root = Path(submissions_dir)
-    if not root.is_dir():
-        raise bad("submissions_dir", str(submissions_dir), "an existing folder")
-    timeout_s = positive("timeout_s", timeout_s)
-    cell_timeout_s = positive("cell_timeout_s", cell_timeout_s)
-    forced = scenarios.load(scenario) if scenario is not None else None
-    params = {"scenario": scenario} if scenario is not None else {}
-    rows: list[GradeRow] = []
-    for path in sorted(root.rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        learner = _learner_of(path, root)
-        try:
-            raw = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raw = ""
-        exercise = _exercise_of(path, raw)
-        if exercise is None:
-            rows.append(GradeRow(learner, "?", "*", "error",
-                                 f"{path.name}: not one of the course exercises"))
-            continue
-        nb, reason = _run_one(path, timeout_s=timeout_s, cell_timeout_s=cell_timeout_s,
-                              parameters=params)
-        records = _records(nb) if nb is not None else {}
-        failure = reason or (_first_error(nb) if nb is not None else None)
-        if nb is None and reason is None:
-            failure = "no executed notebook was produced"
-        for q in questions.for_exercise(exercise):
-            if q.id in records:
-                status, message = _regrade(q.id, records[q.id], forced)
-            else:
-                status = "error"
-                message = f"check did not run ({failure or 'its check() cell is missing'})"
-            rows.append(GradeRow(learner, exercise, q.id, status, message))
-        if verbose:
-            print(f"graded {path.relative_to(root)}: "
-                  f"{'ran' if failure is None else 'FAILED: ' + failure}", flush=True)
-    _write_csv(rows, Path(out_csv))
-    if verbose:
-        print(summary_text(rows), end="")
-    return rows
-
-
-def _write_csv(rows: list[GradeRow], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["learner", "exercise", "question", "status", "message"])
-        for r in rows:
-            w.writerow([r.learner, r.exercise, r.question, r.status, r.message])
-
-
-def summary_text(rows: Sequence[GradeRow]) -> str:
-    """Per-question success rates: correct / learners, and the count of each status."""
-    by_q: dict[str, list[str]] = {}
-    for r in rows:
-        by_q.setdefault(r.question, []).append(r.status)
-    width = max((len(q) for q in by_q), default=8)
-    lines = [f"{'question':<{width}}  success  " + "  ".join(STATUSES)]
-    for q, statuses in by_q.items():
-        n = len(statuses)
-        rate = statuses.count("correct") / n
-        counts = "  ".join(f"{statuses.count(s):>{len(s)}d}" for s in STATUSES)
-        lines.append(f"{q:<{width}}  {100 * rate:6.1f}%  {counts}")
-    return "\n".join(lines) + "\n"
-
-
 # --- command line ---------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
@@ -475,12 +245,9 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="generate exercises/ from solutions/")
     b.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if exercises/ is not what build would write")
-    g = sub.add_parser("grade", help="grade a folder of submitted notebooks")
-    g.add_argument("submissions_dir")
-    g.add_argument("--out", required=True, help="CSV file to write")
-    g.add_argument("--timeout", type=float, default=300.0, help="seconds per notebook")
-    g.add_argument("--cell-timeout", type=float, default=120.0, help="seconds per cell")
-    g.add_argument("--scenario", default=None, help="run every submission with this persona")
+    g = sub.add_parser("grade", help="grade a folder of submitted notebooks, each in its "
+                       "own sandbox")
+    grading.add_arguments(g)
     return p
 
 
@@ -499,10 +266,4 @@ def cli_main(argv: Sequence[str]) -> int:
             print("exercises/ is out of date: run 'buildbuy exercises build'", file=sys.stderr)
             return 1
         return 0
-    try:
-        rows = grade(args.submissions_dir, args.out, timeout_s=args.timeout,
-                     cell_timeout_s=args.cell_timeout, scenario=args.scenario)
-    except ValueError as exc:
-        print(f"buildbuy exercises grade: {exc}", file=sys.stderr)
-        return 2
-    return 1 if any(r.status == "error" for r in rows) else 0
+    return grading.run_cli(args)

@@ -56,10 +56,11 @@ def profile_names() -> list[str]:
 def _shape(name: str) -> tuple[float, ...]:
     from buildbuy import data
 
-    t = data.load_table("load_profiles")
-    rows = t[t["profile"] == name].sort_values("hour")
-    if rows.empty:
+    canonical = data.canonical_name("load_profiles", name)  # the library's one name rule
+    if canonical is None:
         raise bad("load_profile", name, "one of " + ", ".join(repr(n) for n in profile_names()))
+    t = data.load_table("load_profiles")
+    rows = t[t["profile"] == canonical].sort_values("hour")
     if rows["hour"].tolist() != list(range(HOURS_PER_DAY)):
         raise bad("load_profile", name, "a profile with one row for each hour 0..23 in "
                   "data/load_profiles.csv")

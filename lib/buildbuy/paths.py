@@ -12,6 +12,8 @@ from pathlib import Path
 
 #: The repository root (the folder holding ``lib/``, ``data/`` and ``notebooks/``).
 REPO_ROOT: Path = Path(__file__).resolve().parents[2]
+#: The learners' exercise notebooks (built from ``solutions/`` by ``buildbuy exercises build``).
+EXERCISES_DIR: Path = REPO_ROOT / "exercises"
 
 
 def data_dir() -> Path:

@@ -29,6 +29,9 @@ from buildbuy._validate import bad, suggest
 __all__ = ["KINDS", "QUESTIONS", "Question", "for_exercise", "get"]
 
 KINDS: tuple[str, ...] = ("numeric", "choice", "memo")
+#: The judgement items of a memo answer: :data:`buildbuy.memo.rubric.ITEMS` (written out
+#: here so that importing the question bank stays light; a test checks they are equal).
+RUBRIC_ITEMS: tuple[str, ...] = ("recommendation", "kill_criteria", "quality", "ask", "length")
 EXERCISES: tuple[str, ...] = ("01_bottleneck_audit", "02_three_year_tco", "03_investment_memo")
 
 
@@ -37,7 +40,9 @@ class Question:
     """One checked question.
 
     ``expected(scenario)`` returns the expected number (``None`` = "never"), the
-    expected option, or for ``kind="memo"`` a function ``memo -> MemoCheck``.
+    expected option, or for ``kind="memo"`` a function ``memo -> (MemoCheck, Rubric)``.
+    ``parts`` names the items judged besides the whole answer (the memo's rubric items);
+    the grader reports each as its own row, ``<id>:<part>``.
     A numeric answer is correct when ``math.isclose(answer, expected,
     rel_tol=rel_tol, abs_tol=abs_tol)``.
     """
@@ -53,6 +58,7 @@ class Question:
     abs_tol: float = 0.0
     choices: tuple[str, ...] = ()
     unit: str = ""
+    parts: tuple[str, ...] = ()
 
     def tolerance_text(self) -> str:
         """The tolerance in words, e.g. ``"within 1% or 0.5 months"``."""
@@ -136,7 +142,8 @@ SECONDS_PER_MONTH: float = 730.0 * 3600.0
 def pipeline_inputs(s: Any) -> dict[str, float]:
     """The pipeline-stage fields of scenario ``s``, plus Scenario A's rate limits.
 
-    ``api_input_tokens_per_minute`` and ``api_output_tokens_per_minute`` are the top
+    ``api_input_tokens_per_minute``, ``api_output_tokens_per_minute`` and
+    ``api_total_tokens_per_minute`` (a combined limit, as OpenAI publishes) are the top
     rate-limit tier's limits for ``api_model`` (or the negotiated ``api_tokens_per_minute``)
     from :func:`buildbuy.api_limits.quota_context`; ``inf`` where none is published.
     """
@@ -147,6 +154,7 @@ def pipeline_inputs(s: Any) -> dict[str, float]:
     top = tiers[-1] if tiers else None
     out["api_input_tokens_per_minute"] = top.input_tokens_per_minute if top else float("inf")
     out["api_output_tokens_per_minute"] = top.output_tokens_per_minute if top else float("inf")
+    out["api_total_tokens_per_minute"] = top.total_tokens_per_minute if top else float("inf")
     return out
 
 
@@ -227,8 +235,9 @@ def usd_per_1k_output_tokens(s: Any) -> float:
 
 def api_quota_month(s: Any) -> float | None:
     """First month (1..horizon) whose peak demand exceeds the API's top rate-limit tier:
-    uncached input tokens per minute against the input limit, or output tokens against
-    the output limit (:func:`buildbuy.api_limits.quota_plan`); ``None`` if never."""
+    uncached input tokens per minute against the input limit, output tokens against the
+    output limit, or all tokens against a combined limit
+    (:func:`buildbuy.api_limits.quota_plan`); ``None`` if never."""
     from buildbuy import api_limits
 
     plan = api_limits.quota_plan(s)
@@ -270,10 +279,12 @@ def _api_bill(s: Any) -> float:
 # --- lesson 3: the memo, the board and drift ---------------------------------------------
 
 def _memo_checker(s: Any) -> Callable[[Any], Any]:
+    """``answer -> (MemoCheck, Rubric)``: the figures against the whole record, and the
+    judgement rubric (:func:`buildbuy.memo.judge`)."""
     from buildbuy import memo
 
-    figures = record(s).figures
-    return lambda answer: memo.check_memo(answer, figures)
+    facts = memo.board_facts(record(s))
+    return lambda answer: (memo.check_memo(answer, facts.figures), memo.judge(answer, facts))
 
 
 def _ebitda_gap_last_year(s: Any) -> float:
@@ -451,9 +462,13 @@ def _bank() -> list[Question]:
                  "EBITDA = value - operating costs; capex, depreciation and tax do not "
                  "enter it.", _ebitda_gap_last_year, rel_tol=0.005, unit="USD"),
         Question("ex3_memo", 3, e3,
-                 "Build your one-page memo with `buildbuy.memo.build_memo`.", "memo",
-                 "every section present, and quote figures with {placeholders} so they match "
-                 "the model.", _memo_checker),
+                 "Build your one-page memo with `buildbuy.memo.build_memo` (or a PR/FAQ "
+                 "with `buildbuy.memo.build_prfaq`).", "memo",
+                 "every section present, figures quoted with {placeholders} so they match "
+                 "the record, and the board's questions answered: the recommendation, a "
+                 "kill criterion for each of the widest tornado drivers, the quality "
+                 "assumption, the amount asked with the decision date, one page.",
+                 _memo_checker, parts=RUBRIC_ITEMS),
     ]
 
 

@@ -54,6 +54,19 @@ def _num(lo: float | None = None, hi: float | None = None, *, lo_open: bool = Fa
     return ok, text
 
 
+def _iso_date(text: Any) -> bool:
+    """True for a real calendar date written ``YYYY-MM-DD``."""
+    import datetime
+
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclasses.dataclass(frozen=True)
 class Field:
     """One scenario input.
@@ -136,6 +149,13 @@ _FIELDS: dict[str, Field] = {
                 kind=str),
     "description": _f("", "", "One paragraph describing the use case.", "user", "persona",
                       kind=str),
+    "decision_date": _f(
+        "2027-01-29", "date",
+        "Date by which the board is asked to decide (YYYY-MM-DD); the memo's call to "
+        "action and the deck quote it.",
+        "illustrative: a board meeting about two months after the figures' as_of date "
+        "(2026-11-27); set your own", "persona", kind=str,
+        rng=(_iso_date, "a date written YYYY-MM-DD, such as '2027-01-29'")),
     # ---- workload
     "monthly_tokens": _f(
         2.0e9, "tokens/month",
@@ -203,7 +223,8 @@ _FIELDS: dict[str, Field] = {
         "Seed of the practice lab in exercise 1 (buildbuy.lab): picks its hidden "
         "bottleneck and size; give each learner a different one.",
         "course design: any whole number", "workload", kind=int, rng=_num(0, 2**32 - 1),
-        why="numpy seeds are unsigned 32-bit integers"),
+        why="any whole number a roster column can hold, up to 2^32 - 1 (the largest seed "
+            "numpy's legacy generators accept)"),
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",

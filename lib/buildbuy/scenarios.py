@@ -54,6 +54,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "from_dict",
+    "from_parameters",
     "load",
     "persona_names",
     "schema_markdown",
@@ -150,25 +151,37 @@ def _coerce(name: str, field: Field, value: Any) -> Any:
 
 
 def _check_names(values: dict[str, Any]) -> None:
-    """Unknown GPU, model or API names are errors; so is a cloud GPU without a price."""
+    """Unknown GPU, model, API or load-profile names are errors; so is a cloud GPU without
+    a price, and a peak the load profile cannot reach.
+
+    Names are looked up as :mod:`buildbuy.data` looks them up everywhere
+    (case-insensitive) and stored in their canonical spelling: ``gpu="h200"`` becomes
+    ``"H200"``.
+    """
     from buildbuy import data  # imported here: data reads CSV tables on first use
 
     for field, lister in (("gpu", data.gpu_names), ("self_host_model", data.model_names),
                           ("api_model", data.api_names)):
-        names = list(lister())
-        if values[field] not in names:
+        table = {"gpu": "gpus", "self_host_model": "models", "api_model": "api_prices"}[field]
+        canonical = data.canonical_name(table, values[field])
+        if canonical is None:
+            names = list(lister())
             close = suggest(values[field], names)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise ScenarioError(field, values[field], f"one of the {len(names)} names in "
                                 f"buildbuy.data.{lister.__name__}(){hint}")
+        values[field] = canonical
     from buildbuy import load_profile
 
-    profiles = load_profile.profile_names()
-    if values["load_profile"] not in profiles:
+    canonical = data.canonical_name("load_profiles", values["load_profile"])
+    if canonical is None:
+        profiles = load_profile.profile_names()
         close = suggest(values["load_profile"], profiles)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ScenarioError("load_profile", values["load_profile"],
-                            f"one of the profiles in data/load_profiles.csv{hint}")
+                            f"one of {', '.join(repr(p) for p in profiles)} (the profiles "
+                            f"in data/load_profiles.csv){hint}")
+    values["load_profile"] = canonical
     limit = load_profile.max_peak_to_average(values["load_profile"])
     if values["peak_to_average"] >= limit:
         raise ScenarioError("peak_to_average", values["peak_to_average"],
@@ -261,8 +274,19 @@ def persona_names() -> list[str]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML/JSON scenario file; a broken file names itself and the line."""
     text = path.read_text(encoding="utf-8")
-    data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError("scenario", str(path), f"a valid JSON file (line {exc.lineno}, "
+                            f"column {exc.colno}: {exc.msg})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ScenarioError("scenario", str(path),
+                            f"a valid YAML file ({where}{problem})") from None
     if not isinstance(data, dict):
         raise ScenarioError("scenario", str(path), "a YAML/JSON file holding a mapping")
     return data
@@ -311,6 +335,57 @@ def load(name_or_path: str | Path | Mapping[str, Any] = "bank_support",
     sources.update({k: "override" for k in overrides})
     data.update(overrides)
     return from_dict(data, sources=sources, as_of=as_of)
+
+
+def from_parameters(scenario: Any = "bank_support", overrides: Any = None) -> Any:
+    """The scenario a notebook's papermill ``parameters`` cell names.
+
+    Every notebook loads its scenario with this call, right after the
+    ``parameters`` cell, so a value papermill injected with the wrong shape gets
+    the library's message instead of a Python ``TypeError``.
+
+    Parameters
+    ----------
+    scenario : str or Path
+        A persona name or a YAML/JSON file (see :func:`load`).
+    overrides : mapping, str or None
+        Field values to change. A string holding a YAML/JSON mapping is read as
+        one (``papermill -p`` passes text), so ``-p overrides '{horizon_months: 24}'``
+        works as well as ``-y '{"overrides": {"horizon_months": 24}}'``.
+
+    Raises
+    ------
+    ScenarioError
+        ``overrides`` is not a mapping, or a value is invalid.
+
+    Examples
+    --------
+    >>> from_parameters("hospital_notes", {"horizon_months": 24}).horizon_months
+    24
+    >>> from_parameters("bank_support", "{horizon_months: 24}").horizon_months
+    24
+    >>> from_parameters("bank_support", 5)
+    Traceback (most recent call last):
+    ...
+    buildbuy.scenarios.ScenarioError: overrides=5 is invalid: must be a dict of scenario \
+fields, e.g. {"monthly_tokens": 5e9} (papermill: -y '{"overrides": {"monthly_tokens": 5e9}}')
+    """
+    value = overrides
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value) if value.strip() else {}
+        except yaml.YAMLError:
+            value = overrides
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ScenarioError("overrides", overrides, 'a dict of scenario fields, e.g. '
+                            '{"monthly_tokens": 5e9} (papermill: -y \'{"overrides": '
+                            '{"monthly_tokens": 5e9}}\')')
+    if isinstance(scenario, Mapping) or not isinstance(scenario, (str, Path)):
+        raise ScenarioError("scenario", scenario, "a persona name "
+                            f"({', '.join(persona_names())}) or a path to a .yaml/.json file")
+    return load(scenario, **dict(value))
 
 
 # --------------------------------------------------------------------------- docs

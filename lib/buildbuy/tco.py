@@ -98,6 +98,7 @@ __all__ = [
     "gpu_usd_per_hour",
     "monthly_lines",
     "monthly_totals",
+    "npv_at_volumes",
     "served_tokens",
     "sizing",
 ]
@@ -327,6 +328,17 @@ def monthly_totals(S: Any, varied: Mapping[str, Any] | None = None, *,
     lines = monthly_lines(S, varied, context=context)
     return (sum(lines["A", cat] for cat in CATEGORIES),  # type: ignore[return-value]
             sum(lines["B", cat] for cat in CATEGORIES))
+
+
+def npv_at_volumes(S: Any, volumes: Any, *, context: Any = None) -> Any:
+    """Cost NPVs of A and B at other first-month volumes:
+    :func:`buildbuy.tco_compare.npv_at_volumes` with this module as the cost model."""
+    import sys
+
+    from buildbuy import tco_compare
+
+    return tco_compare.npv_at_volumes(S, volumes, model=sys.modules[__name__],
+                                      context=context)
 
 
 def compare(S: Any) -> Any:

@@ -57,6 +57,7 @@ __all__ = [
     "CostModel",
     "break_even_monthly_tokens",
     "compare",
+    "npv_at_volumes",
     "open_model_api_npv",
 ]
 
@@ -366,6 +367,36 @@ def _first(r: AfterTax) -> AfterTax:
                       for f in dataclasses.fields(AfterTax)))
 
 
+def npv_at_volumes(S: Any, volumes: Any, *, model: CostModel, context: Any = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Cost NPVs of A and B if the first month carried ``volumes`` tokens instead.
+
+    Everything but ``monthly_tokens`` stays as in ``S``; the NPVs follow the module's
+    convention (pre-tax cash costs, month 0 undiscounted). This is the comparison
+    :func:`break_even_monthly_tokens` searches over, and the one a learner can try volume
+    by volume (``buildbuy.forms.whatif``; ``tco.npv_at_volumes`` passes the cost model).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        NPV of A and of B in USD, one per volume.
+
+    Examples
+    --------
+    >>> from buildbuy import scenarios, tco
+    >>> S = scenarios.load("bank_support")
+    >>> a, b = tco.npv_at_volumes(S, [S.monthly_tokens])
+    >>> C = tco.compare(S)
+    >>> bool(abs(a[0] - C.npv_cost_usd["A"]) < 1e-6 * C.npv_cost_usd["A"])
+    True
+    """
+    ctx = context if context is not None else model.context(S)
+    v = np.atleast_1d(np.asarray(volumes, dtype=float))
+    a, b = model.monthly_totals(S, {"monthly_tokens": v}, context=ctx)
+    r = _rate(S)
+    return finance.npv(r, a), finance.npv(r, b)
+
+
 def break_even_monthly_tokens(S: Any, *, model: CostModel, context: Any = None,
                               lo: float = 1e6, hi: float = 1e15,
                               n_grid: int = 181) -> float | None:
@@ -379,11 +410,10 @@ def break_even_monthly_tokens(S: Any, *, model: CostModel, context: Any = None,
     even at zero volume; ``None`` if B is dearer on the whole grid.
     """
     ctx = context if context is not None else model.context(S)
-    r = _rate(S)
 
     def diff(volumes: np.ndarray) -> np.ndarray:
-        a, b = model.monthly_totals(S, {"monthly_tokens": volumes}, context=ctx)
-        return finance.npv(r, b) - finance.npv(r, a)
+        a, b = npv_at_volumes(S, volumes, model=model, context=ctx)
+        return b - a
 
     grid = np.concatenate([[0.0], np.geomspace(lo, hi, n_grid)])
     d = diff(grid)

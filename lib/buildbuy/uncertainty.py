@@ -8,7 +8,10 @@ The metrics, all in USD:
 - ``"npv_gap_hybrid"``: the same for the hybrid path (H) against A;
 - ``"npv_diff"``: the cost view, pre-tax cash-cost NPV of B minus A (positive when
   self-hosting costs more);
-- ``"tco_diff"``: undiscounted cash cost over the horizon, B minus A.
+- ``"tco_diff"``: undiscounted cash cost over the horizon, B minus A;
+- ``"npv_a"``, ``"npv_b"``, ``"npv_h"``: after-tax NPV of one path against doing nothing
+  (the kill criteria of :mod:`buildbuy.memo.kill` compare the recommended path with the
+  next best one).
 
 All tools call :func:`buildbuy.tco.monthly_lines` and :func:`buildbuy.path_cash.path_cash`,
 the same arithmetic as the decision record, with a leading axis of draws: nothing is
@@ -50,7 +53,8 @@ __all__ = [
     "triangular_ppf",
 ]
 
-METRICS: tuple[str, ...] = ("npv_gap", "npv_gap_hybrid", "npv_diff", "tco_diff")
+METRICS: tuple[str, ...] = ("npv_gap", "npv_gap_hybrid", "npv_diff", "tco_diff", "npv_a",
+                            "npv_b", "npv_h")
 #: Fields the value and tax side reads per draw (the cost model reads the rest).
 _PATH_FIELDS: tuple[str, ...] = ("monthly_tokens", "annual_growth", "value_usd_per_request",
                                  "quality_b_vs_a", "tax_rate")
@@ -218,7 +222,10 @@ def metrics(S: Any, varied: Mapping[str, np.ndarray], ctx: Any = None
     d = np.atleast_2d(cost["B"] - cost["A"])
     return {"npv_gap": npv(paths["B"].fcf - paths["A"].fcf),
             "npv_gap_hybrid": npv(paths["H"].fcf - paths["A"].fcf),
-            "npv_diff": npv(d), "tco_diff": d.sum(axis=-1)}
+            "npv_diff": npv(d), "tco_diff": d.sum(axis=-1),
+            # each path against doing nothing (the kill criteria of buildbuy.memo.kill)
+            "npv_a": npv(paths["A"].fcf), "npv_b": npv(paths["B"].fcf),
+            "npv_h": npv(paths["H"].fcf)}
 
 
 def _evaluate(S: Any, varied: Mapping[str, np.ndarray], ctx: Any, metric: str
@@ -261,6 +268,8 @@ def tornado(S: Any, drivers: Sequence[Driver] | None = None, *,
             col = cols.setdefault(d.name, np.full(2 * k + 1, values[i][1]))
             col[2 * i], col[2 * i + 1] = values[i][0], values[i][2]
     out = _evaluate(S, cols, tco.context(S), metric)
+    if out.size == 1:  # no driver was vectorised: one base run, copied to every slot
+        out = np.full(2 * k + 1, out[0])
     for i, d in enumerate(drivers):
         if not _vectorisable(d.name):  # re-size or re-time: one scenario per value
             for j, value in ((2 * i, values[i][0]), (2 * i + 1, values[i][2])):

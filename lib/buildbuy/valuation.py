@@ -43,7 +43,12 @@ import pandas as pd
 from buildbuy import data, finance
 from buildbuy._validate import bad, choice
 
-__all__ = ["Valuation", "sector_row", "value_path"]
+__all__ = ["METHOD_LABELS", "Valuation", "sector_row", "value_path"]
+
+#: a reader's name for each method of :attr:`Valuation.table`
+METHOD_LABELS: dict[str, str] = {
+    "dcf_horizon": "DCF over the horizon", "dcf_terminal": "DCF with terminal value",
+    "ev_ebitda": "EV/EBITDA multiple", "ev_ebit": "EV/EBIT multiple", "pe": "P/E multiple"}
 
 
 def sector_row(sector: str) -> pd.Series:

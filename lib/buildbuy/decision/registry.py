@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from buildbuy import valuation
 from buildbuy.decision.figures import Figure
 
 __all__ = ["KEY_FIGURES", "SUMMARY_KEYS", "build_registry", "summary_figures"]
@@ -186,9 +187,7 @@ def build_registry(d: Any) -> dict[str, Figure]:
 
     # ---- valuation
     v = d.valuation
-    names = {"dcf_horizon": "DCF over the horizon", "dcf_terminal": "DCF with terminal value",
-             "ev_ebitda": "EV/EBITDA multiple", "ev_ebit": "EV/EBIT multiple",
-             "pe": "P/E multiple"}
+    names = valuation.METHOD_LABELS
     for row in v.table.itertuples():
         add(Figure(f"valuation_{row.method}_usd",
                    f"Value of {_PATH.get(v.path, v.path)} over "

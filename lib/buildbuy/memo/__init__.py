@@ -21,11 +21,19 @@ the figure, rounded to the digits shown, gives the quoted number. ``$1.2M``
 matches any value in [1.15M, 1.25M]; ``14 months`` matches [13.5, 14.5]. Signs
 are carried by the words ("saves $200k"), so magnitudes are compared.
 
+A PR/FAQ (:func:`build_prfaq`, Amazon's working-backwards form: press release, external
+and internal FAQ) covers the same five parts and reads back the same way. Beyond the
+arithmetic, :func:`judge` applies a deterministic rubric (recommendation agrees with the
+record, kill criteria for the widest drivers, quality assumption, the ask with its date,
+length).
+
 The figures are the decision record's (:class:`buildbuy.decision.Figure`, one formatter:
-:func:`buildbuy.decision.format_value`); :func:`memo_figures` is ``decide(S).figures``.
-The package has three modules: :mod:`~buildbuy.memo.builder` (the memo),
-:mod:`~buildbuy.memo.checker` (reading a memo back) and :mod:`~buildbuy.memo.draft` (a
-first draft from the record).
+:func:`buildbuy.decision.format_value`) plus the board's (:func:`board_facts`: the amount
+asked, the headcount of the recommendation, the kill thresholds of the widest drivers);
+:func:`memo_figures` returns them all. Modules: :mod:`~buildbuy.memo.builder` (the memo),
+:mod:`~buildbuy.memo.prfaq` (the PR/FAQ), :mod:`~buildbuy.memo.checker` (reading either
+back), :mod:`~buildbuy.memo.facts` and :mod:`~buildbuy.memo.kill` (the board's figures),
+:mod:`~buildbuy.memo.rubric` (judgement) and :mod:`~buildbuy.memo.draft` (first drafts).
 
 Examples
 --------
@@ -42,31 +50,59 @@ True
 from typing import Any
 
 from buildbuy.decision.figures import UNITS, Figure, format_value
-from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, build_memo
-from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, quoted_numbers
-from buildbuy.memo.draft import draft_memo
+from buildbuy.memo.builder import (
+    KINDS,
+    MAX_WORDS,
+    RATIONALE_LABELS,
+    REQUIRED_SECTIONS,
+    STRATEGIES,
+    Memo,
+    build_memo,
+)
+from buildbuy.memo.checker import MemoCheck, Quoted, check_memo, nearest_figure, quoted_numbers
+from buildbuy.memo.draft import draft_fields, draft_memo, draft_prfaq, long_date
+from buildbuy.memo.facts import CONSTRAINT_KEY, GAP_KEYS, BoardFacts, board_facts
+from buildbuy.memo.kill import KillCriterion, flip_point
+from buildbuy.memo.prfaq import PRFAQ_SECTIONS, build_prfaq
+from buildbuy.memo.rubric import Rubric, RubricItem, judge
 
 
 def memo_figures(scenario: Any) -> dict[str, Figure]:
-    """Every figure a memo may quote for ``scenario``: ``decide(scenario).figures``."""
-    from buildbuy.decision import decide
-
-    return decide(scenario).figures
+    """Every figure a memo may quote for ``scenario``: the decision record's registry
+    (``decide(scenario).figures``) plus the board's figures of :func:`board_facts`."""
+    return board_facts(scenario).figures
 
 
 __all__ = [
+    "CONSTRAINT_KEY",
+    "GAP_KEYS",
+    "KINDS",
     "MAX_WORDS",
+    "PRFAQ_SECTIONS",
     "RATIONALE_LABELS",
     "REQUIRED_SECTIONS",
+    "STRATEGIES",
     "UNITS",
+    "BoardFacts",
     "Figure",
+    "KillCriterion",
     "Memo",
     "MemoCheck",
     "Quoted",
+    "Rubric",
+    "RubricItem",
+    "board_facts",
     "build_memo",
+    "build_prfaq",
     "check_memo",
+    "draft_fields",
     "draft_memo",
+    "draft_prfaq",
+    "flip_point",
     "format_value",
+    "judge",
+    "long_date",
     "memo_figures",
+    "nearest_figure",
     "quoted_numbers",
 ]

@@ -10,8 +10,9 @@ from typing import Any
 from buildbuy._validate import bad, choice, suggest
 from buildbuy.decision.figures import Figure, figure_map
 
-__all__ = ["MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "Memo", "build_memo",
-           "word_count"]
+__all__ = ["KINDS", "MAX_WORDS", "RATIONALE_LABELS", "REQUIRED_SECTIONS", "STRATEGIES",
+           "STRATEGY_SENTENCES", "Memo", "build_memo", "fill_figures", "parse_memo",
+           "stated_strategy", "word_count"]
 
 #: Section headings every memo must carry, in order.
 REQUIRED_SECTIONS: tuple[str, ...] = (
@@ -30,6 +31,8 @@ RATIONALE_LABELS: dict[str, str] = {
 #: One printed page of prose at 11 pt holds about 500-600 words; we allow 650.
 MAX_WORDS: int = 650
 STRATEGIES: tuple[str, ...] = ("build", "buy", "hybrid", "neither")
+#: The two document forms: the investment memo and the PR/FAQ (:mod:`buildbuy.memo.prfaq`).
+KINDS: tuple[str, ...] = ("memo", "prfaq")
 #: The opening sentence of the Recommendation section, per strategy.
 STRATEGY_SENTENCES: dict[str, str] = {
     "build": "We recommend that we **build**: fine-tune an open model and serve it ourselves.",
@@ -44,7 +47,17 @@ STRATEGY_SENTENCES: dict[str, str] = {
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
-def _fill(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
+def fill_figures(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
+    """``text`` (argument ``name``) with every ``{key}`` replaced by that figure's text.
+
+    Raises the standard ``ValueError`` for an empty text or an unknown key (with close
+    matches).
+
+    Examples
+    --------
+    >>> fill_figures("impact", "Saves {s}.", {"s": Figure("s", "Saving", 2e6, "usd")})
+    'Saves $2.00M.'
+    """
     if not isinstance(text, str) or not text.strip():
         raise bad(name, text, "a non-empty string")
 
@@ -62,12 +75,17 @@ def _fill(name: str, text: Any, figs: Mapping[str, Figure]) -> str:
 
 @dataclass(frozen=True, repr=False)
 class Memo:
-    """A built memo: title, ordered ``(heading, body)`` sections and the figures used."""
+    """A built board document: title, ordered ``(heading, body)`` sections, the figures used.
+
+    ``kind`` is ``"memo"`` (:func:`build_memo`) or ``"prfaq"``
+    (:func:`buildbuy.memo.build_prfaq`); both read back, check and export the same way.
+    """
 
     title: str
     strategy: str
     sections: tuple[tuple[str, str], ...]
     figures: tuple[Figure, ...] = field(default=())
+    kind: str = "memo"
 
     @property
     def markdown(self) -> str:
@@ -92,7 +110,7 @@ class Memo:
         return self.markdown
 
     def __repr__(self) -> str:
-        return (f"Memo(title={self.title!r}, strategy={self.strategy!r}, "
+        return (f"Memo(title={self.title!r}, strategy={self.strategy!r}, kind={self.kind!r}, "
                 f"{len(self.sections)} sections, {self.word_count} words)")
 
     def __str__(self) -> str:
@@ -100,7 +118,13 @@ class Memo:
 
 
 def word_count(markdown: str) -> int:
-    """Words of prose in ``markdown``, not counting table rows (lines starting with ``|``)."""
+    """Words of prose in ``markdown``, not counting table rows (lines starting with ``|``).
+
+    Examples
+    --------
+    >>> word_count("# Title\\n\\nWe save $2.0M.\\n\\n| a | b |\\n|---|---|")
+    4
+    """
     prose = [ln for ln in markdown.splitlines() if not ln.lstrip().startswith("|")]
     return len(re.findall(r"[A-Za-z0-9$%][\w$%.,'-]*", "\n".join(prose)))
 
@@ -116,6 +140,8 @@ def build_memo(
     call_to_action: str,
     figures: Mapping[str, Figure] | Iterable[Figure],
     table_keys: Sequence[str] | None = None,
+    kill_criteria: Sequence[str] = (),
+    quality: str | None = None,
 ) -> Memo:
     """Build the one-page memo from the learner's text and the model's figures.
 
@@ -126,7 +152,7 @@ def build_memo(
     problem : str
         The business problem, in numbers where possible.
     strategy : {"build", "buy", "hybrid", "neither"}
-        The recommendation.
+        The recommendation; ``"neither"`` funds no path.
     rationale : mapping
         Keys ``"tco"``, ``"ip"`` and ``"time_to_market"``, one short paragraph each.
     impact : str
@@ -139,6 +165,10 @@ def build_memo(
         The model's numbers (``decide(S).figures``). Text fields quote them as ``{key}``.
     table_keys : sequence of str, optional
         Figures to list in the Financial impact table, in order (default: all).
+    kill_criteria : sequence of str, optional
+        When to stop: one line per driver, listed under **Kill criteria** in the risks.
+    quality : str, optional
+        The quality assumption behind the numbers, under **Quality assumption**.
 
     Returns
     -------
@@ -173,25 +203,86 @@ def build_memo(
     for i, pair in enumerate(risks):
         if isinstance(pair, (str, bytes)) or not isinstance(pair, Sequence) or len(pair) != 2:
             raise bad(f"risks[{i}]", pair, "a (risk, mitigation) pair of strings")
-        risk = _fill(f"risks[{i}][0]", pair[0], figs)
-        mitigation = _fill(f"risks[{i}][1]", pair[1], figs)
+        risk = fill_figures(f"risks[{i}][0]", pair[0], figs)
+        mitigation = fill_figures(f"risks[{i}][1]", pair[1], figs)
         risk_lines.append(f"- **{risk.rstrip('.')}.** Mitigation: {mitigation}")
+    if isinstance(kill_criteria, (str, bytes)) or not isinstance(kill_criteria, Sequence):
+        raise bad("kill_criteria", kill_criteria, "a list of strings, one per driver")
+    kills = [fill_figures(f"kill_criteria[{i}]", k, figs) for i, k in enumerate(kill_criteria)]
+    if kills:
+        risk_lines.append("\n**Kill criteria.**\n\n" + "\n".join(f"- {k}" for k in kills))
+    if quality is not None:
+        risk_lines.append(f"\n**Quality assumption.** {fill_figures('quality', quality, figs)}")
     keys = list(figs) if table_keys is None else list(table_keys)
     for key in keys:
         if key not in figs:
             raise bad("table_keys", key, f"figure keys, one of {sorted(figs)}")
     why = "\n".join(
-        f"- **{label}.** {_fill(f'rationale[{k!r}]', rationale[k], figs)}"
+        f"- **{label}.** {fill_figures(f'rationale[{k!r}]', rationale[k], figs)}"
         for k, label in RATIONALE_LABELS.items()
     )
     table = "| Figure | Value |\n|---|---|\n" + "\n".join(
         f"| {figs[k].label} | {figs[k].text} |" for k in keys
     )
     sections = (
-        ("Business problem", _fill("problem", problem, figs)),
+        ("Business problem", fill_figures("problem", problem, figs)),
         ("Recommendation", f"{STRATEGY_SENTENCES[strategy]}\n\n{why}"),
-        ("Financial impact", f"{table}\n\n{_fill('impact', impact, figs)}"),
+        ("Financial impact", f"{table}\n\n{fill_figures('impact', impact, figs)}"),
         ("Risks and mitigations", "\n".join(risk_lines)),
-        ("Call to action", _fill("call_to_action", call_to_action, figs)),
+        ("Call to action", fill_figures("call_to_action", call_to_action, figs)),
     )
     return Memo(title.strip(), strategy, sections, tuple(figs[k] for k in figs))
+
+
+def stated_strategy(markdown: str) -> str | None:
+    """The recommendation a text states: a bold strategy word, else "we recommend X".
+
+    Examples
+    --------
+    >>> stated_strategy("## Recommendation\\n\\nWe recommend that we **build**: ...")
+    'build'
+    >>> stated_strategy("We recommend neither option.") , stated_strategy("No view.")
+    ('neither', None)
+    """
+    words = "|".join(STRATEGIES)
+    m = re.search(rf"\*\*\s*({words})\s*\*\*", markdown, re.IGNORECASE)
+    if m is None:
+        m = re.search(rf"recommends?\s+(?:that\s+we\s+|to\s+|an?\s+)?({words})\b", markdown,
+                      re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def parse_memo(markdown: str) -> Memo:
+    """Read a memo or PR/FAQ typed as Markdown back into a :class:`Memo`.
+
+    The title is the first ``#`` heading, each ``##`` heading opens a section, the
+    strategy is :func:`stated_strategy` (``"neither"`` when none is stated) and the kind
+    is ``"prfaq"`` when a section is called "Press release".
+
+    Examples
+    --------
+    >>> m = parse_memo("# Bot\\n\\n## Recommendation\\n\\nWe recommend we **buy**.\\n")
+    >>> m.title, m.strategy, m.kind, m.sections
+    ('Bot', 'buy', 'memo', (('Recommendation', 'We recommend we **buy**.'),))
+    """
+    if not isinstance(markdown, str) or not markdown.strip():
+        raise bad("markdown", markdown, "a memo in Markdown with '#' and '##' headings")
+    title, sections, current, body = "", [], None, []
+    for line in markdown.splitlines():
+        m = re.match(r"^(#{1,2})\s+(.+?)\s*#*\s*$", line)
+        if m and len(m.group(1)) == 1 and not title and current is None:
+            title = m.group(2).strip()
+            continue
+        if m and len(m.group(1)) == 2:
+            if current is not None:
+                sections.append((current, "\n".join(body).strip()))
+            current, body = m.group(2).strip(), []
+            continue
+        body.append(line)
+    if current is not None:
+        sections.append((current, "\n".join(body).strip()))
+    if not sections:
+        raise bad("markdown", markdown[:60] + "...", "at least one '## ' section heading")
+    kind = "prfaq" if any(h.lower() == "press release" for h, _ in sections) else "memo"
+    return Memo(title or sections[0][0], stated_strategy(markdown) or "neither",
+                tuple(sections), (), kind=kind)

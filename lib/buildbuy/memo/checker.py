@@ -1,4 +1,11 @@
-"""Read a memo back: its sections, and every number it quotes against the model."""
+"""Read a memo back: its sections, and every number it quotes against the model.
+
+Every quoted number must equal some figure of the record, rounded to the digits shown. A
+number that matches none is reported with the *nearest* figure of the same unit family
+(money, price per 1k tokens, share, months, tokens, headcount or count): nearest in
+relative terms, ``|quoted - figure| / |figure|`` on magnitudes, so that a learner sees
+which number they probably meant and by how much they are off.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from buildbuy._validate import bad, integer
 from buildbuy.decision.figures import Figure, figure_map
 from buildbuy.memo.builder import MAX_WORDS, RATIONALE_LABELS, REQUIRED_SECTIONS, Memo, word_count
 
-__all__ = ["MemoCheck", "Quoted", "check_memo", "quoted_numbers"]
+__all__ = ["MemoCheck", "Quoted", "check_memo", "nearest_figure", "quoted_numbers"]
 
 _SCALE = {"": 1.0, "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
           "b": 1e9, "bn": 1e9, "billion": 1e9}
@@ -24,6 +31,16 @@ _MONTHS = re.compile(_NUM + r"\s?(?:months?|mo)\b", re.IGNORECASE)
 _TOKENS = re.compile(r"(?<!per )(?<!/)(?<![\d.,])" + _NUM + _SUFFIX + r"\s+tokens\b(?!/s)",
                      re.IGNORECASE)
 _TOKENS_PER_S = re.compile(r"(?<![\d.,])" + _NUM + r"\s+tokens/s\b", re.IGNORECASE)
+_FTE = re.compile(r"(?<![\d.,])" + _NUM + r"\s?(?:FTEs?|full-time equivalents?)\b",
+                  re.IGNORECASE)
+_GPUS = re.compile(r"(?<![\d.,$])" + _NUM + r"\s+(?:[\w-]+\s)?GPUs?\b")
+#: Units of a quoted number -> the figure units it may match (its unit family).
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "usd": ("usd",), "usd_per_1k_tokens": ("usd_per_1k_tokens",),
+    "usd_per_request": ("usd_per_request",), "share": ("share",), "months": ("months",),
+    "tokens": ("tokens",), "tokens_per_s": ("tokens_per_s",), "fte": ("fte",),
+    "count": ("count",),
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,8 @@ def quoted_numbers(text: str) -> list[Quoted]:
     """Every figure-like number in ``text``: money, per-1k-token and per-request prices, %,
     months, tokens, tokens/s.
 
-    Bare numbers ("3 vendors", "2027") are not figures and are not returned.
+    Also headcounts (``5.5 FTE``) and GPU counts (``24 GPUs``, ``24 H100 GPUs``). Bare
+    numbers ("3 vendors", "2027") are not figures and are not returned.
 
     Examples
     --------
@@ -74,13 +92,43 @@ def quoted_numbers(text: str) -> list[Quoted]:
             found.append(_quoted(m, "tokens", m.group(2)))
     for m in _TOKENS_PER_S.finditer(text):
         found.append(_quoted(m, "tokens_per_s", None))
+    for m in _FTE.finditer(text):
+        found.append(_quoted(m, "fte", None))
+    for m in _GPUS.finditer(text):
+        found.append(_quoted(m, "count", None))
     return found
 
 
 def _matches(q: Quoted, fig: Figure) -> bool:
-    if fig.value is None or fig.unit != q.unit:
+    if fig.value is None or fig.unit not in FAMILIES[q.unit]:
         return False
     return abs(abs(float(fig.value)) - q.value) <= q.half_step * (1 + 1e-9) + 1e-12
+
+
+def nearest_figure(q: Quoted, figures: Mapping[str, Figure] | Iterable[Figure]
+                   ) -> Figure | None:
+    """The figure of ``q``'s unit family closest to it in relative terms (``None`` if none).
+
+    Distance is ``|q - |v|| / |v|`` (a figure of value 0 is at distance ``q``); ties go to
+    the first figure in registry order.
+
+    Examples
+    --------
+    >>> figs = [Figure("capex_usd", "Capex", 690_000, "usd"),
+    ...         Figure("ask_usd", "Ask", 2_740_000, "usd"),
+    ...         Figure("payback_months", "Payback", 13.0, "months")]
+    >>> nearest_figure(quoted_numbers("$700k")[0], figs).key
+    'capex_usd'
+    """
+    best: tuple[float, Figure] | None = None
+    for fig in figure_map(figures).values():
+        if fig.value is None or fig.unit not in FAMILIES[q.unit]:
+            continue
+        v = abs(float(fig.value))
+        dist = abs(q.value - v) / v if v else abs(q.value)
+        if best is None or dist < best[0]:
+            best = (dist, fig)
+    return None if best is None else best[1]
 
 
 @dataclass(frozen=True)
@@ -95,13 +143,19 @@ class MemoCheck:
     matched: tuple[tuple[str, str], ...]
     word_count: int
     max_words: int
+    nearest: tuple[tuple[str, Figure | None], ...] = ()
 
     @property
     def problems(self) -> list[str]:
         """One sentence per problem, in reading order."""
+        near = dict(self.nearest)
         out = [f"missing section: '{s}'" for s in self.missing_sections]
         out += [f"the rationale does not cover '{s}'" for s in self.missing_rationale]
-        out += [f"'{q}' matches no model figure (within rounding)" for q in self.unmatched]
+        for q in self.unmatched:
+            fig = near.get(q)
+            hint = (f"; the nearest is {fig.label} ({fig.key}) = {fig.text}" if fig is not None
+                    else "; the model has no figure in that unit")
+            out.append(f"'{q}' matches no model figure (within rounding){hint}")
         if self.word_count > self.max_words:
             out.append(f"{self.word_count} words: a one-page memo has at most {self.max_words}")
         return out
@@ -130,7 +184,7 @@ def check_memo(
     memo: Memo | str,
     figures: Mapping[str, Figure] | Iterable[Figure],
     *,
-    max_words: int = MAX_WORDS,
+    max_words: int | None = None,
 ) -> MemoCheck:
     """Check a memo's structure and that every number it quotes comes from the model.
 
@@ -139,16 +193,19 @@ def check_memo(
     memo : Memo or str
         A built memo or Markdown typed by hand (sections as ``##`` headings).
     figures : mapping or iterable of :class:`Figure`
-        The model's figures for the learner's scenario (``decide(S).figures``).
-    max_words : int
-        Word limit for one page (default :data:`MAX_WORDS`).
+        The record's figures for the learner's scenario (:func:`buildbuy.memo.memo_figures`:
+        the decision record's registry and the board's figures).
+    max_words : int, optional
+        Word limit for one page (default :data:`MAX_WORDS` for a memo,
+        :data:`~buildbuy.memo.prfaq.PRFAQ_MAX_WORDS` for a PR/FAQ).
 
     Returns
     -------
     MemoCheck
-        Missing sections and rationale labels, quoted numbers that match no figure
-        of the same unit within rounding (see the module docstring), and the
-        matches found.
+        Missing sections (and, for a memo, rationale labels), quoted numbers that match
+        no figure of the same unit family within rounding with the nearest figure of
+        each (see the module docstring), and the matches found. A text whose headings
+        include "Press release" is read as a PR/FAQ.
 
     Examples
     --------
@@ -156,26 +213,34 @@ def check_memo(
     >>> check_memo("## Business problem\\nPays back in 14 months, or 15 months.", figs).unmatched
     ('15 months',)
     """
+    from buildbuy.memo.prfaq import PRFAQ_MAX_WORDS, PRFAQ_SECTIONS
+
     figs = figure_map(figures)
-    max_words = integer("max_words", max_words, minimum=1)
     if isinstance(memo, Memo):
-        text = memo.markdown
+        text, kind = memo.markdown, memo.kind
     elif isinstance(memo, str):
         text = memo
+        kind = "prfaq" if "press release" in _headings(memo) else "memo"
     else:
         raise bad("memo", memo, "a Memo from build_memo or a Markdown string")
+    limit = (PRFAQ_MAX_WORDS if kind == "prfaq" else MAX_WORDS) if max_words is None \
+        else max_words
+    limit = integer("max_words", limit, minimum=1)
     heads = _headings(text)
-    missing = tuple(s for s in REQUIRED_SECTIONS if s.lower() not in heads)
+    required = PRFAQ_SECTIONS if kind == "prfaq" else REQUIRED_SECTIONS
+    missing = tuple(s for s in required if s.lower() not in heads)
     lower = text.lower()
-    missing_why = tuple(label for label in RATIONALE_LABELS.values()
-                        if f"**{label.lower()}" not in lower)
+    missing_why = () if kind == "prfaq" else tuple(
+        label for label in RATIONALE_LABELS.values() if f"**{label.lower()}" not in lower)
     unmatched: list[str] = []
     matched: list[tuple[str, str]] = []
+    nearest: list[tuple[str, Figure | None]] = []
     for q in quoted_numbers(text):
         hit = next((f.key for f in figs.values() if _matches(q, f)), None)
         if hit is None:
             unmatched.append(q.text)
+            nearest.append((q.text, nearest_figure(q, figs)))
         else:
             matched.append((q.text, hit))
     return MemoCheck(missing, missing_why, tuple(unmatched), tuple(matched),
-                     word_count(text), max_words)
+                     word_count(text), limit, tuple(nearest))

@@ -8,6 +8,13 @@ figures) are dropped. The exporter is built once per worker process and
 reused: building it (Jinja templates, CSS) costs far more than converting one
 notebook.
 
+The page is self-contained: nbconvert's ``lab`` template loads require.js,
+MathJax and mermaid from a CDN, which fails offline and tells a third party who
+read which report. :data:`TEMPLATE` extends it with those blocks emptied (the
+reports use no widgets, no LaTeX and no diagrams); the CSS is inlined and the
+charts are embedded PNGs, so the file opens with no network at all
+(``tests/test_reports.py`` checks every ``src`` and ``href``).
+
 Learner strings must reach the page only through outputs nbconvert escapes
 (``text/plain``, streams, pandas tables) or through ``text/html`` that the
 template built with :func:`html.escape`, never through Markdown outputs
@@ -27,10 +34,18 @@ import nbformat
 
 from buildbuy._validate import bad
 
-__all__ = ["HIDDEN_TAG", "check_escaped", "exporter", "to_html"]
+__all__ = ["HIDDEN_TAG", "TEMPLATE", "check_escaped", "exporter", "to_html"]
 
 #: cells with this tag stay in the .ipynb but never reach the HTML
 HIDDEN_TAG = "report-figures"
+#: nbconvert's lab template without anything loaded from the network
+TEMPLATE = """{%- extends 'index.html.j2' -%}
+{% block html_head_js %}{% endblock html_head_js %}
+{% block jupyter_widgets %}{% endblock jupyter_widgets %}
+{% block html_head_js_mathjax %}{% endblock html_head_js_mathjax %}
+{% block html_head_js_mermaidjs %}{% endblock html_head_js_mermaidjs %}
+"""
+_TEMPLATE_NAME = "buildbuy_offline_report.html.j2"
 
 
 _local = threading.local()
@@ -48,11 +63,14 @@ def exporter() -> Any:
 
 
 def _build_exporter() -> Any:
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     exp = HTMLExporter(
         template_name="lab",
+        template_file=_TEMPLATE_NAME,
+        extra_loaders=[DictLoader({_TEMPLATE_NAME: TEMPLATE})],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,

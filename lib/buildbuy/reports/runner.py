@@ -83,13 +83,16 @@ def default_workers() -> int:
 
 
 def _row(learner: Learner, status: str, reason: str = "", figures: dict[str, Any] | None = None,
-         seconds: float = 0.0) -> dict[str, Any]:
+         seconds: float = 0.0, pack_files: list[str] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"row": learner.row, "learner_id": learner.learner_id,
                            "learner_name": learner.learner_name, "safe_id": learner.safe_id,
                            "scenario": learner.scenario, "status": status}
     figs = figures or {}
     for col in index.FIGURE_COLUMNS:
         row[col] = figs.get(col)
+    files = pack_files or []
+    for col, suffix in index.PACK_COLUMNS.items():
+        row[col] = next((f for f in files if f.endswith(suffix)), None)
     row["seconds"] = round(float(seconds), 3)
     row["reason"] = reason
     return row
@@ -102,6 +105,8 @@ def _is_fresh(out_dir: Path, learner: Learner, key: str) -> dict[str, Any] | Non
     for ext in (".ipynb", ".html"):
         if not (out_dir / f"{learner.safe_id}{ext}").is_file():
             return None
+    if not all((out_dir / name).is_file() for name in stamp.get("pack", [])):
+        return None  # a board-pack file went missing: redo the learner
     return stamp
 
 
@@ -162,6 +167,9 @@ def run_reports(
         raise RosterError(f"roster={str(roster)!r} is invalid: must have at least one learner "
                           "row below the header")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out={str(out)!r} is invalid: must be a folder for the reports "
+                         "(this path is an existing file)")
     out.mkdir(parents=True, exist_ok=True)
     state.remove_stale_temps(out)
 
@@ -176,7 +184,8 @@ def run_reports(
         key = state.input_key(x.parameters(), tpl_bytes, env)
         stamp = None if force else _is_fresh(out, x, key)
         if stamp is not None:
-            rows[x.row] = _row(x, "skipped", "", stamp.get("figures"))
+            rows[x.row] = _row(x, "skipped", "", stamp.get("figures"),
+                               pack_files=stamp.get("pack"))
             continue
         jobs[x.safe_id] = (x, Job(x.safe_id, x.parameters(), key, str(tpl.resolve()), str(out),
                                   timeout_s, "python3", recycle_every))
@@ -190,11 +199,11 @@ def run_reports(
     for res in _progress(results, len(job_list), show):
         learner = jobs[res["safe_id"]][0]
         rows[learner.row] = _row(learner, res["status"], res.get("reason", ""),
-                                 res.get("figures"), res.get("seconds", 0.0))
+                                 res.get("figures"), res.get("seconds", 0.0), res.get("pack"))
 
     ordered = [rows[x.row] for x in learners]
     index.write_summary(out, ordered)
-    index.write_index(out, ordered)
+    index.write_index(out, ordered, roster=Path(roster).name)
     return Summary(ordered, out, round(time.perf_counter() - t0, 3))
 
 

@@ -42,7 +42,7 @@ from typing import Any
 import nbformat
 
 from buildbuy.notebooks import scrub
-from buildbuy.reports import render, state
+from buildbuy.reports import pack, render, state
 
 __all__ = [
     "ENGINE_NAME",
@@ -300,7 +300,9 @@ def run_job(job: Job) -> dict[str, Any]:
     already running"). Each thread keeps its context, and so its loop and kernel.
 
     Files written (atomically) in ``job.out_dir``: ``<safe_id>.ipynb``, then
-    ``<safe_id>.html``, then ``<safe_id>.stamp.json``. On failure only the
+    ``<safe_id>.html``, then the board pack (``<safe_id>.memo.pdf`` and
+    ``<safe_id>.deck.pptx``, when the template emits one: :mod:`.pack`), then
+    ``<safe_id>.stamp.json``. On failure only the
     partially executed ``<safe_id>.ipynb`` is kept; a stale HTML and stamp from
     an earlier run are removed so nobody reads an out-of-date report.
 
@@ -308,7 +310,7 @@ def run_job(job: Job) -> dict[str, Any]:
     -------
     dict
         ``safe_id``, ``status`` (``"ok"`` or ``"failed"``), ``reason``,
-        ``figures`` (dict), ``seconds``.
+        ``figures`` (dict), ``pack`` (file names written), ``seconds``.
     """
     ctx = getattr(_local, "context", None)
     if ctx is None:
@@ -340,14 +342,16 @@ def _run_job(job: Job) -> dict[str, Any]:
                             request_save_on_cell_execute=False)
         nb = renumber(scrub(nbformat.read(tmp, as_version=4)))
         figures = _clean_figures(_figures(nb))
+        files = pack.take_pack(nb)
         page = render.to_html(nb, title=f"buildbuy report {job.safe_id}")
         render.check_escaped(page, _learner_strings(job.parameters))
         nbformat.write(nb, tmp)
         os.replace(tmp, ipynb)
         state.atomic_write_text(html, page)
+        written = pack.write_pack(out, job.safe_id, files)
         state.write_stamp(out, job.safe_id, {"key": job.key, "status": "ok",
-                                             "figures": figures})
-        result.update(status="ok", figures=figures)
+                                             "figures": figures, "pack": written})
+        result.update(status="ok", figures=figures, pack=written)
         if wk.runs >= job.recycle_every:
             wk.stop()
     except Exception as exc:
@@ -365,6 +369,7 @@ def _keep_partial(tmp: Path, ipynb: Path, html: Path, out: Path, sid: str,
                   exc: BaseException) -> None:
     state.stamp_path(out, sid).unlink(missing_ok=True)
     html.unlink(missing_ok=True)
+    pack.remove_pack(out, sid)
     try:
         if tmp.exists() and tmp.stat().st_size > 0:
             nb = renumber(scrub(nbformat.read(tmp, as_version=4)))
