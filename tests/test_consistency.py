@@ -137,7 +137,9 @@ def test_people(case) -> None:
 def _hand_value(S) -> dict[str, np.ndarray]:
     m = _months(S)
     per_month = _volume(S, m) / S.tokens_per_request * S.value_usd_per_request
-    live_a, live_b = m > S.months_to_production_a, m > S.months_to_production
+    go_b = (max(S.months_to_production, S.gpu_lead_time_months) if S.hosting == "owned"
+            else S.months_to_production)  # owned servers must arrive before B serves
+    live_a, live_b = m > S.months_to_production_a, m > go_b
     a = per_month * live_a
     b = per_month * S.quality_b_vs_a * live_b
     h = np.where(live_b, b, a)  # the API bridges until B is live
@@ -508,7 +510,8 @@ def test_tornado_agrees_with_the_scalar_model() -> None:
 _UNIT_SUFFIXES = ("_usd", "_usd_per_mtok", "_usd_per_hour", "_tflops", "_gb", "_gib_visible",
                   "_tbps", "_gbps", "_w", "_ms", "_tokens_per_s", "_b", "_tokens",
                   "_tbps_read_plus_write", "_tflops", "_per_minute", "_usd_per_month",
-                  "_per_unit", "_weight", "_units", "_usd_per_unit_month", "_of_day")
+                  "_per_unit", "_weight", "_units", "_usd_per_unit_month", "_of_day",
+                  "_weeks_low", "_weeks_high")
 _COUNTS = {"batch", "context", "n_gpus", "tensor_parallel", "n_layers", "hidden_size",
            "n_heads", "n_kv_heads", "head_dim", "ffn_size", "ffn_matrices", "vocab_size",
            "max_context", "n_experts", "experts_per_token", "moe_ffn_size", "mla_kv_dim",
@@ -590,3 +593,35 @@ def test_measurements_are_the_shared_originals() -> None:
                                            err_msg=f"{ours}:{col}")
             else:
                 assert a[col].tolist() == b[col].tolist(), (ours, col)
+
+
+# ------------------------------------------- lesson topics: lead time and technical debt
+
+
+def test_tech_debt_line_by_hand(case) -> None:
+    """B's carrying cost: share x (fine-tuning + B's staff over the build) / 12 a month,
+    from B's go-live."""
+    S, C = case
+    m = _months(S)
+    staff = sum(getattr(S, f"{r}_fte_b") * getattr(S, f"{r}_usd_per_year") for r in ROLES)
+    build = S.fine_tuning_usd + S.months_to_production * staff / 12
+    go_b = (max(S.months_to_production, S.gpu_lead_time_months) if S.hosting == "owned"
+            else S.months_to_production)
+    want = S.tech_debt_share_per_year * build / 12 * (m > go_b)
+    np.testing.assert_allclose(_line(C, "B", "tech_debt"), want, rtol=1e-12)
+    assert set(C.cashflows.loc[C.cashflows.component == "tech_debt", "category"]) == {"people"}
+
+
+def test_gpu_lead_time_moves_b_by_hand() -> None:
+    """A year's wait for owned servers (Omdia, Nov 2023) puts B's first month at 13."""
+    S = scenarios.load("bank_support", gpu_lead_time_months=12)
+    C = tco.compare(S)
+    hand = _hand_value(S)
+    np.testing.assert_allclose(C.paths["B"].value, hand["B"], rtol=1e-12)
+    assert hand["B"][12] == 0 and hand["B"][13] > 0
+    power = _line(C, "B", "power")
+    assert power[12] == 0 and power[13] > 0
+    # the record prints the effective go-live
+    from buildbuy.decision import decide
+
+    assert decide(S).figures["months_to_production_b"].value == 12

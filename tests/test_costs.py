@@ -71,7 +71,8 @@ def test_owned_cost_uses_capital_recovery_like_numpy_financial():
     assert parts["power"] == pytest.approx(power)
     assert parts["space"] == pytest.approx(space)
     assert costs.gpu_usd_per_hour("H100-SXM", "owned") == pytest.approx(capital + power + space)
-    # tco_anchors.md section 2.13: power 0.13 at full draw (x 0.75 = 0.10), colocation 0.32
+    # by hand: power 10.2 kW x PUE 1.3 x $0.0806/kWh / 8 GPUs = 0.13 at full draw
+    # (x 0.75 = 0.10); colocation 10.2 kW x $184.06 / 730 h / 8 GPUs = 0.32
     assert power == pytest.approx(0.13 * 0.75, abs=0.01)
     assert space == pytest.approx(0.32, abs=0.01)
 

@@ -102,7 +102,7 @@ def test_psi_threshold_false_alarm_rate_within_documented_bound(n: int) -> None:
 def test_fixed_psi_cut_off_over_alarms_on_small_samples() -> None:
     rng = np.random.default_rng(7)
     rate = np.mean([psi(rng.normal(size=100), rng.normal(size=100)) > 0.1 for _ in range(500)])
-    assert rate > 0.6    # drift_anchors.md 1.8.1 simulated 0.84
+    assert rate > 0.6    # chi2(9) x (1/100 + 1/100) > 0.1 has probability 0.83
 
 
 def test_reference_threshold_is_mean_plus_k_std() -> None:
@@ -188,7 +188,8 @@ def test_page_hinkley_vectorised_equals_one_at_a_time(mode: str, threshold: floa
 
 
 def test_page_hinkley_false_alarms_scale_with_sigma() -> None:
-    # threshold is in data units (drift_anchors.md 1.8.3): none at sigma 0.3, some at sigma 1
+    # threshold is in data units (measured with river 0.26.1's PageHinkley): none at sigma 0.3,
+    # some at sigma 1
     rng = np.random.default_rng(0)
     assert page_hinkley(rng.normal(0, 0.3, 20_000)).size == 0
     assert page_hinkley(rng.normal(0, 1.0, 20_000)).size > 0
@@ -247,7 +248,7 @@ def test_ddm_false_alarms_and_delay() -> None:
     assert 0.30 <= share <= 0.50
     assert np.median(np.concatenate(alarms)) < 300
     # the same stream with river's defaults as PH (lambda = 50) on 20 000 N(0,1) values
-    # raises 13-16 false alarms (drift_anchors.md 1.8.3); here 10-15
+    # raises 13-16 false alarms (measured with river 0.26.1's PageHinkley); here 10-15
     counts = [page_hinkley(rng.normal(size=20_000)).size for _ in range(3)]
     assert all(5 <= c <= 25 for c in counts)
     delays = []

@@ -228,7 +228,7 @@ def test_capital_recovery_factor() -> None:
 
 
 def test_annualised_capital_charge() -> None:
-    # tco_anchors.md §2.13: $300k, 9 %, 3 years -> ~$118.5k a year
+    # by hand: $300k x CRF(9 %, 3 years) = $300k x 0.39505 = ~$118.5k a year
     assert fin.annualised_capital_charge(300_000, 0.09, 3) == pytest.approx(118_516.4, abs=0.1)
     # with salvage: (P - S) * CRF + S * r
     got = fin.annualised_capital_charge(300_000, 0.09, 3, salvage_usd=90_000)

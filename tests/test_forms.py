@@ -579,6 +579,10 @@ def _calculator_answers(S: Any) -> dict[str, Any]:
     out["ex2_recommendation"] = ("neither" if best is None or npv[best] <= 0 else
                                  {"A (API)": "buy", "B (self-host)": "build",
                                   "hybrid": "hybrid"}[best])
+    ranked = sorted([*(npv[p] for p in npv if possible[p]), 0.0], reverse=True)
+    out["ex2_decision_margin_usd"] = ranked[0] - ranked[1]
+    _, rows = inputs.facts("ex2_top_driver_swing_usd", S)
+    out["ex2_top_driver_swing_usd"] = max(abs(_num(r[2]) - _num(r[1])) for r in rows)
     bill = inputs.facts("p2_api_first_month_usd", S)
     tokens, o = _fact(bill, "tokens in month 1"), _fact(bill, "output share")
     cached = _fact(bill, "cached share")

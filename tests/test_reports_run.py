@@ -72,7 +72,7 @@ def test_small_roster_produces_expected_files_and_summary(real_run: dict) -> Non
     for r in rows[:2]:
         assert r["recommendation"] in {"build", "buy", "hybrid", "neither"}
         assert float(r["tco_a_usd"]) > 0 and r["npv_gap_usd"] != ""
-    assert rows[1]["horizon_months"] == "24.0"  # each row says which horizon its figures span
+    assert rows[1]["horizon_months"] == "24"  # each row says which horizon its figures span
     assert rows[1]["memo_pdf"] == f"{s_ana}.memo.pdf"
     assert rows[1]["deck_pptx"] == f"{s_ana}.deck.pptx"
     assert rows[2]["memo_pdf"] == "" and rows[2]["deck_pptx"] == ""  # invalid: no pack

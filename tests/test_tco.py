@@ -68,7 +68,9 @@ def test_hand_computed_cloud_case() -> None:
     assert n == 1
     # live months 4..24 = 21: rent 730 h x $2, licence $100/month; fine-tune $5k;
     # two ML engineers $20k/month x 24. The three months of delay are not a cash cost.
-    expected_b = 21 * (730 * 2.0 + 100.0) * n + 5_000 + 24 * 20_000
+    # Technical debt: 20% a year of the build cost (fine-tune $5k + 3 months x $20k = $65k)
+    # from go-live: $1,083.33 a month for 21 months.
+    expected_b = 21 * (730 * 2.0 + 100.0) * n + 5_000 + 24 * 20_000 + 21 * 0.2 * 65_000 / 12
     assert _totals(cf, "B").sum() == pytest.approx(expected_b)
     b = cf[cf.scenario == "B"].set_index(["component", "month"])["usd"]
     assert b[("gpu_rental", 3)] == 0.0 and b[("gpu_rental", 4)] == pytest.approx(1460.0)
@@ -99,7 +101,8 @@ def test_hand_computed_owned_case_with_top_up() -> None:
                 server_usd=100_000.0, networking_uplift=0.1, resale_decline_per_year=0.2,
                 server_power_kw=2.0, power_draw_share=0.5, pue=1.5,
                 electricity_usd_per_kwh=0.1, colo_retail_usd_per_kw_month=150.0,
-                maintenance_share_per_year=0.12, months_to_production=2)
+                maintenance_share_per_year=0.12, months_to_production=2,
+                gpu_lead_time_months=2)  # servers arrive within the build
     cf = tco.cashflows(S)
     comp = cf[cf.scenario == "B"].pivot_table(index="month", columns="component", values="usd")
     servers = []

@@ -25,6 +25,9 @@ Built-in rules:
   quota_blocking_reasons`), blocks A; it blocks H only if that happens in a month H still
   sends traffic to the API (before B is live). A peak that provisioned throughput can
   carry is a price (path A's ``api_provisioned`` line), not a block.
+- :func:`buildbuy.api_latency.api_latency_rule`: the API's measured time per output token
+  (``api_ms_per_output_token``) above ``max_ms_per_output_token`` blocks A, and H when it
+  bridges on the API.
 
 Examples
 --------
@@ -43,9 +46,11 @@ from typing import Any
 import numpy as np
 
 from buildbuy._validate import bad
+from buildbuy.api_latency import api_latency_rule
+from buildbuy.gpu_supply import months_to_production_b
 
-__all__ = ["PATHS", "RULES", "Facts", "Rule", "api_quota_rule", "data_residency_rule",
-           "feasibility", "latency_rule", "register"]
+__all__ = ["PATHS", "RULES", "Facts", "Rule", "api_latency_rule", "api_quota_rule",
+           "data_residency_rule", "feasibility", "latency_rule", "register"]
 
 PATHS: tuple[str, ...] = ("A", "B", "H")
 
@@ -108,7 +113,7 @@ def api_quota_rule(S: Any, facts: Facts) -> dict[str, list[str]]:
 
 
 #: The rules :func:`feasibility` runs, in order.
-RULES: list[Rule] = [data_residency_rule, latency_rule, api_quota_rule]
+RULES: list[Rule] = [data_residency_rule, latency_rule, api_quota_rule, api_latency_rule]
 
 
 def register(rule: Rule) -> Rule:
@@ -129,7 +134,7 @@ def feasibility(S: Any, facts: Facts) -> dict[str, list[str]]:
     H inherits B's reasons, and A's when it bridges on the API, unless a rule names H.
     """
     out: dict[str, list[str]] = {p: [] for p in PATHS}
-    bridges = S.months_to_production_a < S.months_to_production
+    bridges = S.months_to_production_a < months_to_production_b(S)
     for rule in RULES:
         found = rule(S, facts) or {}
         for path in found:

@@ -77,7 +77,7 @@ class OwnedAssumptions:
     colo_usd_per_kw_month: float = 184.06
 
 
-#: Defaults, each from ``shared/reference/tco_anchors.md``:
+#: Defaults, each with its public source:
 #: ``life_years`` 5: servers' book life 5-6 years (Amazon, Meta, Microsoft 10-K filings);
 #: ``rate`` 9.5%: software-company WACC derived from Damodaran's Jan-2026 table;
 #: ``server_share`` 0.25: an 8xH100 server at $300k against 8 GPUs at $30k (CloudZero);

@@ -140,6 +140,9 @@ TABLES: dict[str, _Spec] = {
          "max_usd_per_month"),
         name="api_model",
     ),
+    "api_latency": _Spec("api_latency.csv", ("output_tokens_per_s",), ("ttft_ms",)),
+    "gpu_lead_times": _Spec("gpu_lead_times.csv",
+                            ("lead_time_weeks_low", "lead_time_weeks_high")),
     "api_provisioned": _Spec(
         "api_provisioned.csv",
         ("tokens_per_s_per_unit", "output_token_weight", "cached_input_weight", "min_units",
@@ -160,7 +163,7 @@ def load_table(name: str) -> pd.DataFrame:
         ``"measured_prefill"``,
         ``"measured_ceilings"``, ``"measured_launch_overhead"``,
         ``"measured_naive_generate"``, ``"load_profiles"``, ``"api_rate_limits"``,
-        ``"api_provisioned"``).
+        ``"api_provisioned"``, ``"gpu_lead_times"``, ``"api_latency"``).
 
     Returns
     -------

@@ -525,7 +525,7 @@ def annualised_capital_charge(capex_usd: float, rate: float, n: float, *,
     Examples
     --------
     A $300k server over 3 years at 9 %: $118.5k a year, against $100k straight line
-    (tco_anchors.md §2.13).
+    (capital recovery factor 0.39505 x $300k).
 
     >>> round(annualised_capital_charge(300_000, 0.09, 3))
     118516

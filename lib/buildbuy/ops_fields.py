@@ -106,9 +106,9 @@ OPS_FIELDS: dict[str, dict[str, Any]] = {
                "generation halves used prices in a year, as A100s fell 45-50% in their "
                "first year).",
         "source": "[D] a geometric curve inside every range of used-H100 residual values "
-                  "of 60-65%, 40-45%, 25-35%, 15-20%, 10-15% after 1-5 years (GPU Lease "
-                  "Rate Index page, v2-pseo-ai, "
-                  "8 Jan 2026, low confidence); an H100 PCIe sold for $20,000 against a "
+                  "of 60-65%, 40-45%, 25-35%, 15-20%, 10-15% after 1-5 years (illustrative: "
+                  "GPU Lease Rate Index page, an anonymous aggregator, "
+                  "8 Jan 2026); an H100 PCIe sold for $20,000 against a "
                   "$30,000 list price on eBay comps of May 2026 (SpotWire valuator data, "
                   "4 Jun 2026)",
     },

@@ -268,6 +268,18 @@ def _figure(key: str) -> Callable[[Any], Any]:
     return lambda s: record(s).figures[key].value
 
 
+def _decision_margin(s: Any) -> float:
+    from buildbuy.decision.explain import margin
+
+    return margin(s).margin_usd
+
+
+def _top_swing(s: Any) -> float:
+    from buildbuy.decision.explain import swing
+
+    return swing(s).swing_usd
+
+
 def _api_bill(s: Any) -> float:
     from buildbuy import costs, data
 
@@ -424,10 +436,24 @@ def _bank() -> list[Question]:
                  "it turns positive for good, interpolated.", _figure("crossover_month"),
                  rel_tol=0.0, abs_tol=0.5, unit="months"),
         Question("ex2_recommendation", 2, e2,
-                 "The model's recommendation for your scenario.", "choice",
-                 "read `D.reasons` of the decision record.",
+                 "Your decision by the record's rule: among the paths no constraint blocks, "
+                 "the one with the highest after-tax NPV against doing nothing (A = buy, "
+                 "B = build, H = hybrid), or \"neither\" if none is positive.", "choice",
+                 "drop the paths `D.feasibility` blocks, then compare "
+                 "`D.npv_vs_status_quo_usd` of the rest with 0 (doing nothing).",
                  lambda s: record(s).recommendation,
                  choices=("build", "buy", "hybrid", "neither")),
+        Question("ex2_decision_margin_usd", 2, e2,
+                 "Why that path: its NPV minus the runner-up's (the best other allowed path, "
+                 "or doing nothing at $0), in USD.", "numeric",
+                 "rank the allowed paths and doing nothing (NPV 0) by NPV; subtract the "
+                 "second from the first.", _decision_margin, rel_tol=0.005, unit="USD"),
+        Question("ex2_top_driver_swing_usd", 2, e2,
+                 "What would change it: how far does the NPV gap of B over A move across "
+                 "the range of the input that moves it most (the tornado's widest bar), "
+                 "in USD?", "numeric",
+                 "in `D.risk.tornado` (widest first), |metric_high - metric_low| of the "
+                 "first row.", _top_swing, rel_tol=0.005, unit="USD"),
         Question("p2_api_first_month_usd", 2, e2,
                  "First month's API bill at list price for `S.monthly_tokens`, in USD.",
                  "numeric", "input and output tokens are priced separately, per million.",

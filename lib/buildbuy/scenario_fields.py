@@ -129,8 +129,8 @@ def _f(default: Any, unit: str, doc: str, source: str, group: str, *,
                  optional, why)
 
 
-_BLS_LOAD = ("BLS ECEC Jun 2025 (wages = 70.2% of compensation, so x1.42) "
-             "[tco_anchors.md 0, 2.7]")
+_BLS_LOAD = ("BLS ECEC Jun 2025, private industry (wages = 70.2% of compensation, so x1.42; "
+             "bls.gov/news.release/ecec.nr0.htm)")
 _SWE = "BLS OEWS May 2024 software developers median $133,080 (proxy)"
 _PERSONA = "persona assumption: illustrative, no public benchmark; set your own"
 
@@ -189,7 +189,8 @@ _FIELDS: dict[str, Field] = {
     "max_ms_per_output_token": _f(
         30.0, "ms/token",
         "Latency target: time per output token each user must see at peak load.",
-        "MLPerf Inference Interactive llama3_1-8b TPOT 30 ms [tps_anchors.md]", "workload",
+        "MLPerf Inference v5.1, Interactive scenario, llama3_1-8b: TPOT limit 30 ms (mlperf.conf, "
+        "MLCommons, Sep 2025)", "workload",
         rng=_num(1, 1000),
         why="1 ms is below any GPU's decode step; 1,000 ms (one token a second) is far slower "
             "than people read (about 5 tokens a second)"),
@@ -228,7 +229,8 @@ _FIELDS: dict[str, Field] = {
     # ---- Scenario A: API
     "api_model": _f(
         "claude-sonnet-4-5", "", "API offer (row of data/api_prices.csv).",
-        "Anthropic pricing page [tco_anchors.md 2.12]", "api", kind=str),
+        "Anthropic pricing page, platform.claude.com/docs/en/about-claude/pricing (2026)", "api",
+        kind=str),
     "api_price_decline": _f(
         0.0, "share/year",
         "Yearly fall of the same model's list price (0.1 = -10%/yr). A cheaper model of the "
@@ -250,7 +252,8 @@ _FIELDS: dict[str, Field] = {
     "api_integration_usd": _f(
         47_000.0, "USD",
         "One-off cost to integrate the API (paid in month 1).",
-        "[D] 3 engineer-months x $133,080 x 1.42 / 12 = $47,244 (BLS, tco_anchors.md 2.7)",
+        "[D] 3 engineer-months x $133,080 x 1.42 / 12 = $47,244 (BLS OEWS May 2024 software "
+        "developers median; BLS ECEC Jun 2025 benefits loading)",
         "api", rng=_num(0, 1e8), why="up to $100M: a thousand engineer-years"),
     "months_to_production_a": _f(
         1, "months", "Months before the API-based service goes live.",
@@ -277,8 +280,9 @@ _FIELDS: dict[str, Field] = {
         why="up to about eight times the dearest on-demand H100 hour in data/gpus.csv"),
     "server_usd": _f(
         300_000.0, "USD/server", "Purchase price of one GPU server (owned hosting).",
-        "8xH100 server $250k-$400k+, CloudZero 2026; Thinkmate ~$317k Aug 2024 "
-        "[tco_anchors.md 0, 2.1]", "self_host", rng=_num(0, 1e7, lo_open=True),
+        "8xH100 server $250k-$400k+ (CloudZero H100 price analysis, 2026); Thinkmate quote "
+        "~$317k, Aug 2024 (E. Cheah, '$2 H100s: How the GPU Bubble Burst', Latent "
+        "Space, Oct 2024)", "self_host", rng=_num(0, 1e7, lo_open=True),
         why="up to $10M: more than a 72-GPU rack-scale system"),
     "gpus_per_server": _f(8, "GPUs/server", "GPUs in one server.", "HGX/DGX H100 layout",
                           "self_host", kind=int, rng=_num(1, 72),
@@ -286,32 +290,40 @@ _FIELDS: dict[str, Field] = {
     "networking_uplift": _f(
         0.15, "share of server capex",
         "Switches, cabling, transceivers bought with the servers.",
-        "10-15% of capex [S]; Epoch AI 19% [tco_anchors.md 0]", "self_host", rng=_num(0, 1),
+        "10-15% of capex (illustrative rule of thumb, no primary source); Epoch AI 19% "
+        "(CLUSTER_INTERCONNECT_COST_FRACTION, github.com/epoch-research/training-cost-trends, "
+        "2024)", "self_host", rng=_num(0, 1),
         why="networking costing more than the servers themselves is not a GPU cluster"),
     "depreciation_life_months": _f(
         60, "months", "Book depreciation life of owned hardware (straight line to zero). "
         "The one schedule: book EBIT, the tax deduction and net book value.",
-        "5-6 yr servers, 10-K disclosures [tco_anchors.md 2.8]", "self_host", kind=int,
+        "5-6 yr servers: Alphabet and Microsoft 6 yr (2023 filings), Meta 5.5 yr and Amazon 5 yr "
+        "(FY2024 10-K, from Jan 2025)", "self_host", kind=int,
         rng=_num(12, 120), why="servers are depreciated over 4-6 years in 10-K filings; "
         "1 to 10 years covers every stated policy"),
     "server_power_kw": _f(
         10.2, "kW/server", "Maximum power of one server.",
-        "NVIDIA DGX H100 spec 10.2 kW [tco_anchors.md 2.6]", "self_host",
+        "NVIDIA DGX H100 datasheet: 10.2 kW maximum system power (2023)", "self_host",
         rng=_num(0, 150, lo_open=True), why="up to a 72-GPU rack (about 120-130 kW)"),
     "power_draw_share": _f(
         0.75, "share", "Average draw as a share of maximum power.",
-        "Epoch AI default 0.75 [tco_anchors.md 0]", "self_host", rng=_SHARE, why=_SHARE_WHY),
+        "Epoch AI default 0.75 of maximum power (energy.py in "
+        "github.com/epoch-research/training-cost-trends, the code of Cottier et al. 2024, arXiv "
+        "2405.21015)", "self_host", rng=_SHARE, why=_SHARE_WHY),
     "pue": _f(1.3, "ratio", "Power usage effectiveness of the facility.",
-              "new AI colo 1.25-1.3; industry avg 1.56 (Uptime 2024) [tco_anchors.md 2.4]",
+              "new AI builds 1.25-1.3 (Epoch AI default 1.25; Uptime: new large builds <= 1.3); "
+              "industry average 1.56 (Uptime Institute Global Data Center Survey 2024)",
               "self_host", rng=_num(1, 3),
               why="1 is a facility with no overhead; 3 is about twice the industry average"),
     "electricity_usd_per_kwh": _f(
         0.0806, "USD/kWh", "Electricity price.",
-        "EIA US industrial average 2023 [tco_anchors.md 2.3]", "self_host", rng=_num(0, 1),
+        "EIA Electric Power Annual 2023: US average industrial price 8.06 c/kWh "
+        "(eia.gov/electricity/annual)", "self_host", rng=_num(0, 1),
         why="up to $1/kWh, several times the dearest US state average (EIA)"),
     "licence_usd_per_gpu_year": _f(
         4_500.0, "USD/GPU-year", "Serving software licences (e.g. NVIDIA AI Enterprise).",
-        "NVIDIA AI Enterprise $4,500/GPU/yr, Q3 FY24 call [tco_anchors.md 2.9]",
+        "NVIDIA AI Enterprise $4,500/GPU/yr (J. Huang, NVIDIA Q3 FY2024 earnings call, 21 Nov "
+        "2023)",
         "self_host", rng=_num(0, 100_000), why="up to twenty times the NVIDIA AI Enterprise list"),
     "maintenance_share_per_year": _f(
         0.10, "share of capex/year",
@@ -324,12 +336,13 @@ _FIELDS: dict[str, Field] = {
         "self_host", rng=_SHARE, why="a yearly contract dearer than the hardware is not one"),
     "fine_tuning_usd": _f(
         25_000.0, "USD", "One-off fine-tuning compute, data and evaluation (month 1).",
-        "practitioner range $1k-$50k per run, unsourced [tco_anchors.md 5]: placeholder",
+        "illustrative placeholder: practitioner write-ups quote $1k-$50k per run; no primary "
+        "source",
         "self_host", rng=_num(0, 1e8), why="up to $100M, the scale of a frontier pre-training run"),
     "months_to_production": _f(
         6, "months", "Months before the self-hosted service goes live (procure, fine-tune, "
-        "test).", "3-6 month hardware lead times, kshirol-dev notes [S, weak] "
-        "(tco_anchors.md 6)", "self_host", kind=int, rng=_num(0, 60),
+        "test).", "illustrative: 3-6 month hardware lead times are a practitioner figure with "
+        "no primary source", "self_host", kind=int, rng=_num(0, 60),
         why="and before horizon_months; more than five years is not a launch plan"),
     # ---- value
     "value_usd_per_request": _f(
@@ -360,7 +373,9 @@ _FIELDS: dict[str, Field] = {
     "discount_rate": _f(
         0.095, "share/year", "Annual discount rate (WACC) for NPVs, applied to after-tax "
         "cash flows.",
-        "[D] Damodaran Jan 2026, software beta 1.28 -> WACC 9-9.5% [tco_anchors.md 2.10]",
+        "[D] Damodaran, 'Cost of Capital by Sector (US)', Jan 2026 "
+        "(pages.stern.nyu.edu/~adamodar/New_Home_Page/datafile/wacc.html): software beta 1.28 -> "
+        "WACC 9-9.5%",
         "finance", rng=_num(0, 1), why="0% to 100% a year: Damodaran's January 2026 industry "
         "costs of capital run from about 5% to 12%"),
     "tax_rate": _f(
@@ -396,7 +411,7 @@ _DEFAULT_SALARY = {
     "mlops": (241_833.0, _SPECIALIST),
     "security": (177_372.0, "BLS OOH May 2024 information security analysts $124,910 x 1.42; "
                  + _BLS_LOAD),
-    "product": (188_974.0, f"PM wage not found [tco_anchors.md 6]; {_SWE} x 1.42"),
+    "product": (188_974.0, f"no citable product-manager wage found, proxy; {_SWE} x 1.42"),
 }
 _DEFAULT_FTE = {  # (A, B)
     "ml_engineer": (0.5, 2.0), "data_scientist": (0.25, 0.5), "mlops": (0.25, 1.5),
@@ -453,16 +468,17 @@ def _parse_range(allowed: str) -> Callable[[Any], bool] | None:
 
 
 def _ops_fields() -> dict[str, Field]:
-    """Operations inputs specified in :mod:`buildbuy.ops_fields`."""
+    """Inputs specified in :mod:`buildbuy.ops_fields` and :mod:`buildbuy.strategy_fields`."""
     from buildbuy.ops_fields import OPS_FIELDS
+    from buildbuy.strategy_fields import STRATEGY_FIELDS
 
     out: dict[str, Field] = {}
-    for name, d in OPS_FIELDS.items():
+    for name, d in {**OPS_FIELDS, **STRATEGY_FIELDS}.items():
         lo, hi, lo_open, hi_open = d.get("range", (None, None, False, False))
         rng = _num(lo, hi, lo_open=lo_open, hi_open=hi_open) if "range" in d else None
         out[name] = _f(d["default"], d["unit"], d["doc"], d["source"], d["group"],
                        kind=d["kind"], rng=rng, options=tuple(d.get("options", ())),
-                       why=d.get("why", ""))
+                       optional=bool(d.get("optional", False)), why=d.get("why", ""))
     return out
 
 

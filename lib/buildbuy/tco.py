@@ -57,10 +57,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from buildbuy import api_limits, api_price, capacity, demand, load_profile
+from buildbuy import api_limits, api_price, capacity, demand, load_profile, tech_debt
 from buildbuy._validate import bad
 from buildbuy.capacity import Sizing
 from buildbuy.costs import HOURS_PER_MONTH
+from buildbuy.gpu_supply import months_to_production_b
 from buildbuy.owned_hardware import colo_usd_per_kw_month, resale_share
 from buildbuy.scenarios import FIELDS, ROLES
 from buildbuy.tco_context import (
@@ -202,6 +203,8 @@ def _components(p: Mapping[str, Any], c: ModelContext) -> Iterator[Component]:
         yield "B", "gpu_rental", "opex", rent
     yield "B", "licences", "opex", gpus_m * p["licence_usd_per_gpu_year"] / 12.0
     yield "B", "fine_tuning", "opex", p["fine_tuning_usd"] * (m == 1)
+    yield "B", "tech_debt", "people", tech_debt.monthly_line(
+        p, m, live_from=c.live_b_from, months_to_production=p["months_to_production"])
 
     # ---- both: people, B's on-call rotation, drift
     for side in ("A", "B"):
@@ -221,7 +224,7 @@ def served_tokens(S: Any) -> dict[str, np.ndarray]:
     m = demand.months(S.horizon_months)
     vol = demand.tokens(S)
     return {"A": vol * (m > S.months_to_production_a),
-            "B": vol * (m > S.months_to_production)}
+            "B": vol * (m > months_to_production_b(S))}
 
 
 def cashflows(S: Any, *, size: Sizing | None = None,

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from buildbuy import api_limits, constraints, data, demand, finance, path_cash, value
+from buildbuy.gpu_supply import months_to_production_b
 from buildbuy.tax import AfterTax
 
 __all__ = [
@@ -489,7 +490,7 @@ def _recommend(S: Any, c: dict[str, Any], model: CostModel, size: Any
         f"{_usd(npv['H'])}.",
         f"Each request is worth ${S.value_usd_per_request:,.4g} on the API's model and "
         f"{S.quality_b_vs_a:.0%} of that on {S.self_host_model}; the API goes live in month "
-        f"{S.months_to_production_a + 1}, self-hosting in month {S.months_to_production + 1}.",
+        f"{S.months_to_production_a + 1}, self-hosting in month {months_to_production_b(S) + 1}.",
     ]
     if c["fleet"].replica is None:
         reasons.append(f"Self-hosting cannot be sized: {fleet['sized_for'].iloc[0]}.")

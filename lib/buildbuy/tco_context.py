@@ -25,6 +25,7 @@ import numpy as np
 
 from buildbuy import api_limits, capacity, costs, data
 from buildbuy.capacity import Sizing
+from buildbuy.gpu_supply import months_to_production_b
 from buildbuy.scenarios import FIELDS
 from buildbuy.staffing import min_on_call_headcount
 
@@ -130,7 +131,7 @@ def context(S: Any, size: Sizing | None = None, *, elastic: bool = True) -> Mode
     always-on simplification, kept to measure what it overstated).
     """
     return ModelContext(S.horizon_months, S.months_to_production_a + 1,
-                    S.months_to_production + 1, S.hosting, S.redundancy, S.gpus_per_server,
+                    months_to_production_b(S) + 1, S.hosting, S.redundancy, S.gpus_per_server,
                     api_usd_per_token(S), gpu_usd_per_hour(S), burst_usd_per_hour(S),
                     size if size is not None else capacity.sizing(S), drift_lines(S),
                     S.load_profile,

@@ -108,7 +108,7 @@ def default_drivers(S: Any) -> list[Driver]:
     ``api_refresh_months``, not a decline); negotiated API discount 0 (self-serve) to 30%;
     target utilisation 0.5 to 0.85; server
     $250k-$400k (CloudZero); cloud GPU x0.6-x1.7 (H100 on-demand $2.40 Vast median to
-    $6.88 AWS p5 around ~$4: tco_anchors.md 2.2); electricity 6.6-18.6 c/kWh (EIA 2023,
+    $6.88 AWS p5 around ~$4, price pages of Oct-Nov 2026); electricity 6.6-18.6 c/kWh (EIA 2023,
     TX and CA); PUE 1.1-1.56 (Uptime 2024); discount rate 8-11% (Damodaran-derived band);
     used-server value falling 20-50% a year; maintenance 5-20% of capex a year. Volume,
     growth, peak factor, staff and value per request are persona assumptions: x0.5 to
@@ -130,7 +130,8 @@ def default_drivers(S: Any) -> list[Driver]:
                "Peak-to-average load (1 / utilisation)"),
         Driver("staff_fte_b_scale", 0.5, 1.5, False, persona, "Self-host staff (FTE)"),
         Driver("discount_rate", 0.08, 0.11, False,
-               "[D] Damodaran Jan 2026 band 8-11% (tco_anchors.md 2.10)", "Discount rate"),
+               "[D] 8-11% around the WACC derived from Damodaran's 'Cost of Capital by Sector "
+               "(US)', Jan 2026", "Discount rate"),
         Driver("value_usd_per_request", 0.5, 1.5, True, persona,
                "Value per request"),
         Driver("quality_b_vs_a", 0.9, min(1.1, 1.5 / max(S.quality_b_vs_a, 1e-9)), True,
@@ -141,19 +142,20 @@ def default_drivers(S: Any) -> list[Driver]:
                "Scale Tier: 12% base savings, 2024; larger figures are unverified claims)",
                "Negotiated API discount"),
         Driver("months_to_production", 0.5, 1.5, True,
-               persona + "; 3-6 month hardware lead times (tco_anchors.md 6)",
+               persona + "; 3-6 month hardware lead times (illustrative, no primary source)",
                "Months to production (self-host)"),
     ]
     if owned:
         drivers += [
             Driver("server_usd", 250_000.0, 400_000.0, False,
-                   "8xH100 server $250k-$400k+, CloudZero 2026 (tco_anchors.md 0)",
+                   "8xH100 server $250k-$400k+ (CloudZero H100 price analysis, 2026)",
                    "Server price"),
             Driver("electricity_usd_per_kwh", 0.066, 0.186, False,
-                   "EIA 2023 industrial: TX 6.6c, CA 18.6c (tco_anchors.md 2.3)",
+                   "EIA Electric Power Annual 2023, industrial: TX 6.6c, CA 18.6c "
+                   "(eia.gov/electricity/annual/secrev-map.php)",
                    "Electricity price"),
             Driver("pue", 1.1, 1.56, False, "Uptime 2024: 1.1 hyperscale to 1.56 average "
-                   "(tco_anchors.md 2.4)", "PUE"),
+                   "(Uptime Institute Global Data Center Survey 2024; Google fleet ~1.10)", "PUE"),
             Driver("resale_decline_per_year", 0.2, 0.5, False,
                    "used-H100 values 60-65% after a year to A100's 45-50% first-year "
                    "fall (GPU Lease Rate Index page, Jan 2026, low confidence)",
@@ -166,9 +168,11 @@ def default_drivers(S: Any) -> list[Driver]:
         drivers += [
             Driver("gpu_price_scale", 0.6, 1.7, False,
                    "H100 on-demand $2.40 (Vast) to $6.88 (AWS) around ~$4 "
-                   "(tco_anchors.md 2.2)", "GPU rental price"),
+                   "(Vast.ai median offer, Oct 2026; AWS p5.48xlarge on-demand, AWS Pricing API, "
+                   "Nov 2026)", "GPU rental price"),
             Driver("licence_usd_per_gpu_year", 0.0, 1.0, True,
-                   "none (bundled) to NVIDIA AI Enterprise list (tco_anchors.md 2.9)",
+                   "none (bundled) to NVIDIA AI Enterprise list ($4,500/GPU/yr, NVIDIA Q3 FY2024 "
+                   "earnings call, 21 Nov 2023)",
                    "Software licences"),
         ]
     return drivers

@@ -5,7 +5,9 @@ contact deflected, clinician minutes saved, a sale not lost) and ``quality_b_vs_
 that on the self-hosted model. Each path earns value only from its go-live month:
 
 - **A** (buy): requests x value, from month ``months_to_production_a + 1``;
-- **B** (build): requests x value x ``quality_b_vs_a``, from month ``months_to_production + 1``;
+- **B** (build): requests x value x ``quality_b_vs_a``, from month
+  ``months_to_production_b + 1`` (:func:`buildbuy.gpu_supply.months_to_production_b`: the build,
+  or the owned servers' lead time if longer);
 - **H** (hybrid): A's value from A's go-live until B goes live, then B's;
 - **0** (status quo, doing nothing): no value and no cost. Every NPV in the decision is
   measured against it.
@@ -35,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from buildbuy import demand
+from buildbuy.gpu_supply import months_to_production_b
 
 __all__ = ["PATHS", "forgone", "live_from", "monthly_value", "serving_path", "value_arrays"]
 
@@ -47,7 +50,7 @@ def live_from(S: Any) -> dict[str, int]:
 
     H goes live with whichever of A and B goes live first (it bridges on the API).
     """
-    a, b = int(S.months_to_production_a) + 1, int(S.months_to_production) + 1
+    a, b = int(S.months_to_production_a) + 1, months_to_production_b(S) + 1
     return {"A": a, "B": b, "H": min(a, b)}
 
 
@@ -118,7 +121,7 @@ def forgone(S: Any) -> dict[str, np.ndarray]:
     >>> from buildbuy import scenarios
     >>> S = scenarios.load("bank_support")
     >>> f = forgone(S)
-    >>> int((f["B"] > 0).sum()) == S.months_to_production
+    >>> int((f["B"] > 0).sum()) == S.months_to_production  # the build outlasts the delivery
     True
     """
     p = _params(S)

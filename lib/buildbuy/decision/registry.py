@@ -39,6 +39,7 @@ import numpy as np
 
 from buildbuy import valuation
 from buildbuy.decision.figures import Figure
+from buildbuy.gpu_supply import months_to_production_b
 
 __all__ = ["KEY_FIGURES", "SUMMARY_KEYS", "build_registry", "summary_figures"]
 
@@ -217,7 +218,7 @@ def build_registry(d: Any) -> dict[str, Figure]:
     add(Figure("months_to_production_a", "Time to production, A",
                float(S.months_to_production_a), "months"))
     add(Figure("months_to_production_b", "Time to production, B",
-               float(S.months_to_production), "months"))
+               float(months_to_production_b(S)), "months"))
     add(Figure("value_usd_per_request", "Value of one request (A's quality)",
                float(S.value_usd_per_request), "usd_per_request"))
     add(Figure("quality_b_vs_a", "B's quality, share of A's value", float(S.quality_b_vs_a),

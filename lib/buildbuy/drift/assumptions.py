@@ -6,10 +6,10 @@ reason for the bounds), ``doc`` and ``source``. The scenario schema
 (``buildbuy.scenarios``) merges these into its own field list; this module
 must not import it.
 
-Most drift costs have **no public benchmark** (tco_anchors.md section 6:
-"public, quantified retraining cadence/cost benchmarks for LLMs: not found").
+Most drift costs have **no public benchmark**: we found no public, quantified
+benchmark of retraining cadence or cost for LLMs.
 Such defaults are marked "illustrative" in ``source``: they are starting
-values for a learner to replace with their own, not anchors.
+values for a learner to replace with their own, not sourced figures.
 
 The cost model also reads these fields owned by the scenario schema:
 ``horizon_months``, ``gpu``, ``hosting``, ``ml_engineer_usd_per_year`` and (for the
@@ -29,7 +29,7 @@ SHAPES: tuple[str, ...] = ("sudden", "gradual", "incremental", "recurring")
 MONITORS: tuple[str, ...] = ("labels", "label_free")
 
 _ILLUSTRATIVE = ("illustrative placeholder: no public benchmark found "
-                 "(tco_anchors.md sections 5-6; drift_anchors.md section 6)")
+                 "(public TCO studies model serving, not retraining)")
 
 DRIFT_FIELDS: dict[str, dict[str, Any]] = {
     # --- self-host side (Scenario B): how the world drifts ---------------------------
@@ -39,16 +39,16 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
         "doc": "When the self-hosted model is retrained: never; every retrain_every_months; "
                "when a drift detector on the monitored signal alarms; or the oracle bound "
                "(perfect, instant knowledge of true quality).",
-        "source": "policy taxonomy: drift_anchors.md section 3.3 (never / periodic / "
-                  "trigger-based), section 5.2 (oracle as a bound)",
+        "source": "policy taxonomy: blind (periodic) vs informed (trigger-based) adaptation, Gama "
+                  "et al., ACM CSUR 46(4) 2014; never as the baseline, the oracle as a bound "
+                  "(course design)",
     },
     "retrain_every_months": {
         "default": 3, "unit": "months", "allowed": "a whole number from 1 to 120",
         "why": "at most ten years, the longest horizon",
         "doc": "Months between retrains under the periodic policy.",
-        "source": "quarterly, the example cadence in tco_anchors.md section 5 "
-                  "('e.g. quarterly/semi-annual'); no survey of real cadences exists "
-                  "(drift_anchors.md section 6)",
+        "source": "illustrative: quarterly, a common example cadence; we found no survey of "
+                  "real retraining cadences",
     },
     "drift_kind": {
         "default": "concept", "unit": "",
@@ -56,7 +56,7 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
         "doc": "What changes: P(x) (covariate), P(y) (prior) or P(y|x) (concept). It decides "
                "what a label-free monitor can see: covariate shift yes, concept drift no.",
         "source": "taxonomy of Moreno-Torres et al. 2012 and Gama et al. 2014 "
-                  "(drift_anchors.md section 2.1)",
+                  "(Pattern Recognition 45(1); ACM CSUR 46(4))",
     },
     "drift_shape": {
         "default": "gradual", "unit": "",
@@ -65,7 +65,8 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
                "ramp over drift_width_days, or a temporary episode of drift_width_days that "
                "then reverts.",
         "source": "Gama et al., ACM CSUR 46(4) 2014; sigmoid width as in river/MOA "
-                  "ConceptDriftStream (drift_anchors.md sections 2.1-2.2)",
+                  "ConceptDriftStream (river 0.26 datasets/synth/concept_drift_stream.py; MOA "
+                  "ConceptDriftStream.java)",
     },
     "drift_events_per_year": {
         "default": 1.0, "unit": "events/year", "allowed": "a finite number from 0 to 365",
@@ -98,8 +99,8 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
         "why": "labels arriving more than a year late cannot steer retraining",
         "doc": "Days until ground-truth labels arrive. A labelled monitor sees quality this "
                "late, and a retrain learns the concept as it was this many days ago.",
-        "source": "verification latency (frouros docs/source/concepts.md, drift_anchors.md "
-                  "section 1.6); value " + _ILLUSTRATIVE,
+        "source": "verification latency (frouros 0.10 documentation, "
+                  "docs/source/concepts.md); value " + _ILLUSTRATIVE,
     },
     "retrain_lead_days": {
         "default": 7, "unit": "days", "allowed": "a whole number from 0 to 365",
@@ -115,7 +116,7 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
                "label-free confidence-based estimate (no delay, no label cost, blind to "
                "concept and prior drift).",
         "source": "CBPE assumptions, NannyML docs how_it_works/performance_estimation.rst "
-                  "(drift_anchors.md section 1.3)",
+                  "(NannyML 0.13, 'Assumptions and Limitations')",
     },
     "base_error_rate": {
         "default": 0.10, "unit": "share", "allowed": "a finite number from 0 to 1",
@@ -138,8 +139,8 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
         "doc": "GPU-hours of one retrain (fine-tune plus evaluation runs), priced through "
                "buildbuy.costs.gpu_hours_cost_usd on the scenario's gpu and hosting.",
         "source": _ILLUSTRATIVE + " (8 GPUs x 8 h); fine-tune compute scales as "
-                  "epochs x training tokens + evals x validation tokens (Together AI docs, "
-                  "drift_anchors.md section 3.3)",
+                  "epochs x training tokens + evals x validation tokens (Together AI "
+                  "fine-tuning pricing docs)",
     },
     "labels_per_retrain": {
         "default": 2000, "unit": "labels", "allowed": "a whole number from 0 to 100000000",
@@ -194,8 +195,8 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
         "why": "up to a working year per alarm",
         "doc": "Engineer days spent on an alarm that turns out to be false (no retrain).",
         "source": _ILLUSTRATIVE + "; alert fatigue is a documented pain point "
-                  "(Shankar et al., 'Operationalizing Machine Learning', drift_anchors.md "
-                  "section 3.3)",
+                  "(Shankar et al., 'Operationalizing Machine Learning: An Interview Study', "
+                  "arXiv 2209.09125, 2022)",
     },
     "quality_value_usd_per_point_month": {
         "default": 1000.0, "unit": "USD/(quality point x month)",
@@ -213,8 +214,9 @@ DRIFT_FIELDS: dict[str, dict[str, Any]] = {
         "doc": "Months between forced migrations to a new model version.",
         "source": "Azure OpenAI keeps GA versions >= 12 months; Vertex AI stable versions "
                   "retire ~12 months after release; OpenAI gives >= 6 months' notice, "
-                  "Anthropic >= 60 days (drift_anchors.md section 3.2, tco_anchors.md "
-                  "section 5: 'one forced model migration per year')",
+                  "Anthropic >= 60 days (the vendors' model-deprecation pages: "
+                  "learn.microsoft.com, cloud.google.com/vertex-ai, "
+                  "developers.openai.com/api/docs/deprecations, platform.claude.com, 2025-26)",
     },
     "api_migration_engineer_days": {
         "default": 10.0, "unit": "engineer-days", "allowed": "a finite number from 0 to 2600",

@@ -4,7 +4,7 @@ Each function takes ``reference`` and ``current`` as 1-D arrays (one feature)
 or 2-D arrays of shape (rows, features); a 2-D call returns one value per
 feature. Rows may differ in number, features may not.
 
-Conventions, stated because tools differ (drift_anchors.md section 1.8.1):
+Conventions, stated because tools (evidently, frouros, R PDtoolkit) differ:
 
 * **Bins** are quantiles of the reference only: ``bins=10`` gives deciles. The
   outer bins are open, ``(-inf, q1], (q1, q2], ..., (q9, inf)``, so current values
@@ -120,7 +120,7 @@ def psi_threshold(n_reference: int, n_current: int, bins: int = 10,
 
     Under no drift, ``PSI ~ (1/n + 1/m) * chi2(bins - 1)`` approximately, so the
     threshold is ``chi2.ppf(1 - alpha, bins - 1) * (1/n + 1/m)`` (the idea behind
-    Yurdakul 2018 / R PDtoolkit; simulated in drift_anchors.md section 1.8.1).
+    Yurdakul 2018 / R PDtoolkit; checked by simulation in the tests).
     Documented bound, checked in the tests: for ``n, m >= 500`` and 10 bins the
     observed false-alarm rate lies between ``alpha / 2`` and ``2 * alpha``.
 

@@ -9,7 +9,7 @@ Two interfaces to the same tests:
 
 Both follow river 0.26 (``river/drift/page_hinkley.py``,
 ``river/drift/binary/ddm.py``): the defaults are river's, which MOA,
-scikit-multiflow and frouros share (drift_anchors.md sections 1.4-1.7), and the
+scikit-multiflow and frouros share (each project's detector source), and the
 state resets on the value after an alarm. The tests check that the two
 interfaces agree and reproduce the alarm indices printed in river's docstrings.
 """
@@ -51,7 +51,7 @@ def page_hinkley(values: object, *, min_instances: int = 30, delta: float = 0.00
     Defaults are river's ``PageHinkley`` (min_instances 30, delta 0.005, lambda 50,
     alpha 1 - 1e-4), shared by MOA, scikit-multiflow and frouros. **threshold is in
     data units**: on stationary N(0, 1) noise, 20 000 values raise 13-16 false
-    alarms at the default in river (drift_anchors.md 1.8.3) and 10-15 here
+    alarms at the default in river (measured with river 0.26.1's PageHinkley) and 10-15 here
     (seeded, 5 streams), and none when sigma = 0.3.
     Standardise the signal or scale ``threshold`` with its standard deviation.
 
@@ -149,7 +149,8 @@ def ddm(errors: object, *, warm_start: int = 30, warning_threshold: float = 2.0,
     restarts on the value after a drift.
 
     Defaults are river's ``DDM`` (30, 2.0, 3.0), also MOA's and scikit-multiflow's
-    (drift_anchors.md 1.8.5). Two caveats, measured here (seeded, 1 000 streams):
+    (river drift/binary/ddm.py; Gama et al., SBIA 2004). Two caveats, measured here (seeded, 1 000
+    streams):
 
     * false alarms come early: on stationary streams of 2 000 outcomes at a 10%
       error rate, 41% raise at least one drift (0.7 per stream on average),

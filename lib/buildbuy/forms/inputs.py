@@ -198,6 +198,16 @@ def _npv(s: Any) -> list[Row]:
     return rows
 
 
+def _tornado(s: Any) -> Table:
+    from buildbuy import questions
+
+    t = questions.record(s).risk.tornado
+    return (["input (low to high)", "NPV gap of B over A at low, USD",
+             "NPV gap of B over A at high, USD"],
+            [[f"{r['label']} ({r['low']:,.4g} to {r['high']:,.4g})", _usd(r["metric_low"]),
+              _usd(r["metric_high"])] for _, r in t.iterrows()])
+
+
 def _api_bill(s: Any) -> list[Row]:
     from buildbuy import data
 
@@ -277,6 +287,8 @@ INPUTS: dict[str, Callable[[Any], list[Row] | Table | str]] = {
     "ex2_tco_b_usd": _by_category,
     "ex2_crossover_month": _monthly,
     "ex2_recommendation": _npv,
+    "ex2_decision_margin_usd": _npv,
+    "ex2_top_driver_swing_usd": _tornado,
     "p2_api_first_month_usd": _api_bill,
     "p2_discounted_crossover_month": _monthly_discounted,
     "p3_psi_threshold": _psi,
