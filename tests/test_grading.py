@@ -401,3 +401,16 @@ def test_grader_reports_rubric_items_per_learner(tmp_path: Path,
     assert "ex3_memo:kill_criteria" in grading.summary_text(
         [grading.GradeRow(r["learner"], r["exercise"], r["question"], r["status"],
                           r["message"]) for r in rows])
+
+
+def test_read_only_binds_come_after_the_in_memory_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clone under /tmp (as CI makes one) must stay visible: bubblewrap mounts in order,
+    so the venv and package binds must follow ``--tmpfs /tmp``, never precede it."""
+    from buildbuy.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "read_only_paths",
+                        lambda: [Path("/tmp/ci/w/.venv"), Path("/tmp/ci/w/lib")])
+    args = sandbox.bwrap_arguments(["python", "-V"], input_dir=None)
+    tmpfs = args.index("/tmp", args.index("--tmpfs"))
+    for path in ("/tmp/ci/w/.venv", "/tmp/ci/w/lib"):
+        assert args.index(path) > tmpfs, path

@@ -236,12 +236,15 @@ def bwrap_arguments(argv: Sequence[str], *, input_dir: Path | None,
         args += ["--ro-bind-try", extra, extra]
     if hosts_file is not None:
         args += ["--ro-bind", str(hosts_file), "/etc/hosts"]
-    for path in read_only_paths():
-        args += ["--ro-bind", str(path), str(path)]
+    # the in-memory folders first, then the read-only binds: bubblewrap mounts in order, so
+    # a repository or venv that lives under /tmp (a CI clone) is bound on top of the
+    # sandbox's empty /tmp instead of being hidden by it
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(limits.disk_bytes), "--tmpfs", "/tmp",
              "--size", str(limits.disk_bytes), "--tmpfs", WORK_DIR,
              "--dir", "/tmp/home"]
+    for path in read_only_paths():
+        args += ["--ro-bind", str(path), str(path)]
     if input_dir is not None:
         args += ["--ro-bind", str(input_dir), INPUT_DIR]
     args += ["--chdir", WORK_DIR,
